@@ -36,8 +36,10 @@ pub enum Error {
     Expand { name: String, detail: String },
     #[error(transparent)]
     Value(#[from] value::Error),
-    #[error("parameter {name}: unknown mynetworks_style: {style}")]
-    NetworkStyle { name: &'static str, style: String },
+    /// `inet_interfaces` names an address this host does not have, or a
+    /// host name that does not resolve.
+    #[error("parameter inet_interfaces: {0}")]
+    Interfaces(String),
 }
 
 /// main.cf over the built-in defaults.
@@ -50,7 +52,7 @@ pub struct Config {
     defaults_only: bool,
     myhostname: OnceLock<String>,
     mydomain: OnceLock<String>,
-    mynetworks: OnceLock<String>,
+    mynetworks: OnceLock<Result<String, String>>,
 }
 
 impl Config {
@@ -146,13 +148,7 @@ impl Config {
                 .mydomain
                 .get_or_init(|| param::my_domain(&self.expand("$myhostname")))
                 .clone(),
-            Computed::MyNetworks => self
-                .mynetworks
-                .get_or_init(|| {
-                    let style = self.expand("$mynetworks_style");
-                    param::my_networks(&style, &self.interface_addresses()).unwrap_or_default()
-                })
-                .clone(),
+            Computed::MyNetworks => self.my_networks().unwrap_or_default(),
             Computed::ProcessId => std::process::id().to_string(),
             Computed::ProcessName => std::env::args()
                 .next()
@@ -161,9 +157,26 @@ impl Config {
         }
     }
 
+    /// The default `mynetworks`: the networks of `inet_interfaces` in the
+    /// style of `mynetworks_style` (an unknown style gives none).
+    pub fn my_networks(&self) -> Result<String, Error> {
+        self.mynetworks
+            .get_or_init(|| {
+                let style = self.expand("$mynetworks_style");
+                let addrs = self.interface_addresses().map_err(|e| match e {
+                    Error::Interfaces(text) => text,
+                    other => other.to_string(),
+                })?;
+                Ok(param::my_networks(&style, &addrs).unwrap_or_default())
+            })
+            .clone()
+            .map_err(Error::Interfaces)
+    }
+
     /// The addresses of `inet_interfaces`, with their interface prefix,
-    /// limited to the families of `inet_protocols`.
-    pub fn interface_addresses(&self) -> Vec<Interface> {
+    /// limited to the families of `inet_protocols`. An address that is not
+    /// on a local interface is an error, as in Postfix.
+    pub fn interface_addresses(&self) -> Result<Vec<Interface>, Error> {
         let protocols = self.expand("$inet_protocols");
         let (v4, v6) = protocol_families(&protocols);
         let local = param::local_interfaces();
@@ -173,24 +186,28 @@ impl Config {
                 .into_iter()
                 .flatten()
                 .collect(),
-            list => crate::list::split(list)
-                .items
-                .iter()
-                .flat_map(|h| resolve_host(h))
-                .collect(),
+            list => {
+                let mut addrs = Vec::new();
+                for host in crate::list::split(list).items {
+                    let found = resolve_host(&host);
+                    if found.is_empty() {
+                        return Err(Error::Interfaces(format!("host not found: {host}")));
+                    }
+                    addrs.extend(found);
+                }
+                addrs
+            }
         };
-        wanted
-            .into_iter()
-            .filter(|a| if a.is_ipv4() { v4 } else { v6 })
-            .map(|addr| {
-                let full = if addr.is_ipv4() { 32 } else { 128 };
-                let prefix = local
-                    .iter()
-                    .find(|i| i.addr == addr)
-                    .map_or(full, |i| i.prefix);
-                Interface { addr, prefix }
-            })
-            .collect()
+        let mut result = Vec::new();
+        for addr in wanted.into_iter().filter(|a| if a.is_ipv4() { v4 } else { v6 }) {
+            let Some(ifa) = local.iter().find(|i| i.addr == addr) else {
+                return Err(Error::Interfaces(format!(
+                    "no local interface found for {addr}"
+                )));
+            };
+            result.push(*ifa);
+        }
+        Ok(result)
     }
 
     /// `$name` expansion of `text` against this configuration. A value
@@ -395,6 +412,18 @@ mod tests {
         assert_eq!(protocol_families("all"), (true, true));
         assert_eq!(protocol_families("ipv4"), (true, false));
         assert_eq!(protocol_families("ipv4, ipv6"), (true, true));
+    }
+
+    #[test]
+    fn foreign_interface_address_is_an_error() {
+        let cfg = config("inet_interfaces = 192.0.2.254, 127.0.0.1\n");
+        let err = cfg.my_networks().expect_err("not local");
+        assert_eq!(
+            err.to_string(),
+            "parameter inet_interfaces: no local interface found for 192.0.2.254"
+        );
+        let cfg = config("inet_interfaces = 192.0.2.254\nmynetworks = 10.0.0.0/8\n");
+        assert_eq!(cfg.get("mynetworks").expect("explicit").as_deref(), Some("10.0.0.0/8"));
     }
 
     #[test]

@@ -16,6 +16,7 @@
 pub mod atomic;
 pub mod config;
 pub mod expand;
+pub mod htable;
 pub mod list;
 pub mod main_cf;
 pub mod master_cf;

@@ -313,9 +313,12 @@ pub fn edit_text(
         }
     }
     if mode == EditMode::Set {
-        reqs.sort_by(|a, b| a.name.cmp(&b.name));
-        for req in reqs.iter().filter(|r| r.found == 0) {
-            out.push_str(&format!("{} = {}\n", req.name, req.value));
+        // Postfix 3.7 appends new settings in its hash table's order.
+        let size = args.len();
+        for name in crate::htable::order(size, reqs.iter().map(|r| r.name.as_str())) {
+            if let Some(req) = reqs.iter().find(|r| r.name == name && r.found == 0) {
+                out.push_str(&format!("{} = {}\n", req.name, req.value));
+            }
         }
     }
     Ok((out, warnings))
@@ -405,7 +408,7 @@ mod tests {
     }
 
     #[test]
-    fn edit_replaces_in_place_and_appends_sorted() {
+    fn edit_replaces_in_place_and_appends_in_postfix_order() {
         let text = "# head\nmyhostname = a\n  continued\n# keep\nrelayhost = x\n";
         let (out, warnings) = edit_text(
             "./main.cf",
@@ -414,9 +417,10 @@ mod tests {
             &args(&["zz = 1", "myhostname=b", "aa=2"]),
         )
         .expect("edit");
+        // The order of new settings is Postfix's hash order (NORANDOMIZE).
         assert_eq!(
             out,
-            "# head\nmyhostname = b\n# keep\nrelayhost = x\naa = 2\nzz = 1\n"
+            "# head\nmyhostname = b\n# keep\nrelayhost = x\nzz = 1\naa = 2\n"
         );
         assert!(warnings.is_empty());
     }

@@ -43,7 +43,6 @@
 
 mod dbms;
 mod diag;
-mod htable;
 mod master_edit;
 mod master_mode;
 mod names;
@@ -71,6 +70,9 @@ fn main() -> ExitCode {
         Ok(opts) => opts,
         Err(usage) => return diag::fatal(usage.0),
     };
+    if opts.templates.is_some() {
+        return diag::fatal("bounce templates (-b, -t) are not available yet");
+    }
     match opts.mode {
         Mode::TableTypes => list(conf::TABLE_TYPES),
         Mode::LockTypes => list(&["flock", "fcntl", "dotlock"]),
@@ -145,6 +147,13 @@ fn show_main(opts: &Opts) -> ExitCode {
         main.warnings().iter().for_each(diag::warn);
         Config::with_main(&opts.config_dir, main, &opts.overrides)
     };
+    // Postfix computes the default mynetworks up front, and refuses an
+    // inet_interfaces address that is not on this host.
+    if cfg.explicit("mynetworks").is_none()
+        && let Err(e) = cfg.my_networks()
+    {
+        return diag::fatal(e);
+    }
     let mut scopes = master_scopes(&opts.config_dir);
     let ns = NameSpace::build(&cfg, &mut scopes, !opts.defaults);
     if let Err(e) = show::parameters(&cfg, &ns, opts) {

@@ -13,7 +13,9 @@ use std::collections::{BTreeMap, HashSet};
 
 use conf::{Config, expand, param};
 
-use crate::{dbms, diag, htable};
+use conf::htable;
+
+use crate::{dbms, diag};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Class {
@@ -55,7 +57,7 @@ impl Scope {
 
     /// The distinct names in Postfix's dictionary order.
     fn names_in_dict_order(&self) -> Vec<String> {
-        htable::order(self.params.iter().map(|(n, _)| n.as_str()))
+        htable::order(13, self.params.iter().map(|(n, _)| n.as_str()))
             .into_iter()
             .map(str::to_string)
             .collect()
@@ -173,7 +175,7 @@ impl Builder<'_> {
                 let main = self.cfg.main_cf();
                 let names = std::iter::once("config_directory")
                     .chain(main.entries().iter().map(|e| e.name.as_str()));
-                htable::order(names)
+                htable::order(13, names)
                     .into_iter()
                     .filter_map(|n| self.cfg.explicit(n).map(|v| (n.to_string(), v.to_string())))
                     .collect()
@@ -237,7 +239,7 @@ impl Builder<'_> {
     fn warn_read_only_main(&self) {
         let src = self.source(Where::Main);
         let main = self.cfg.main_cf();
-        let names = htable::order(main.entries().iter().map(|e| e.name.as_str()));
+        let names = htable::order(13, main.entries().iter().map(|e| e.name.as_str()));
         for name in names {
             if param::find(name).is_some_and(|p| p.read_only)
                 && let Some(value) = main.get(name)

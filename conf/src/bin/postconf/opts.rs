@@ -88,6 +88,105 @@ pub(crate) enum Templates {
     Expanded,
 }
 
+/// Option bits, named and ordered as Postfix's `pcf_compat_names`, so
+/// that conflicts are reported with the same words.
+const FLAG_NAMES: &[(char, u32)] = &[
+    ('a', 1 << 0),
+    ('A', 1 << 1),
+    ('b', 1 << 2),
+    ('C', 1 << 3),
+    ('d', 1 << 4),
+    ('e', 1 << 5),
+    ('f', 1 << 6),
+    ('F', 1 << 7),
+    ('h', 1 << 8),
+    ('H', 1 << 9),
+    ('l', 1 << 10),
+    ('m', 1 << 11),
+    ('M', 1 << 12),
+    ('n', 1 << 13),
+    ('o', 1 << 14),
+    ('p', 1 << 15),
+    ('P', 1 << 16),
+    ('t', 1 << 17),
+    ('T', 1 << 18),
+    ('x', 1 << 19),
+    ('X', 1 << 20),
+    ('#', 1 << 21),
+];
+
+const fn bits(letters: &[u8]) -> u32 {
+    let mut mask = 0;
+    let mut i = 0;
+    while i < letters.len() {
+        let mut j = 0;
+        while j < FLAG_NAMES.len() {
+            if FLAG_NAMES[j].0 as u8 == letters[i] {
+                mask |= FLAG_NAMES[j].1;
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+    mask
+}
+
+/// Sets of options of which at most one may be given.
+const EXCLUSIVE: &[u32] = &[
+    bits(b"aAblmtpMFPT"),
+    bits(b"den#X"),
+    bits(b"fe#X"),
+    bits(b"xe#X"),
+    bits(b"ode#X"),
+    bits(b"he#XH"),
+];
+
+/// Each major mode (or modifier), and the options allowed with it.
+const COMPATIBLE: &[(u32, u32)] = &[
+    (bits(b"a"), 0),
+    (bits(b"A"), 0),
+    (bits(b"b"), 0),
+    (bits(b"l"), 0),
+    (bits(b"m"), 0),
+    (bits(b"T"), 0),
+    (bits(b"t"), 0),
+    (bits(b"p"), bits(b"eX#fhCxdnoH")),
+    (bits(b"M"), bits(b"eX#fox")),
+    (bits(b"F"), bits(b"efhoxH")),
+    (bits(b"P"), bits(b"eXfhoxH")),
+];
+
+/// `-e -X`: the names of the options in `mask`, in Postfix's order.
+fn names(mask: u32) -> String {
+    FLAG_NAMES
+        .iter()
+        .filter(|(_, bit)| mask & bit != 0)
+        .map(|(c, _)| format!("-{c}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Postfix's `pcf_check_exclusive_options` and `pcf_check_compat_options`.
+fn check_flags(flags: u32) -> Result<(), Usage> {
+    for set in EXCLUSIVE {
+        let given = set & flags;
+        if given.count_ones() > 1 {
+            return Err(Usage(format!("specify one of {}", names(given))));
+        }
+    }
+    for (mode, allowed) in COMPATIBLE {
+        let excess = flags & !(mode | allowed);
+        if flags & mode != 0 && excess != 0 {
+            return Err(Usage(format!(
+                "with option {}, do not specify {}",
+                names(*mode),
+                names(excess)
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// A usage error, reported as `postconf: fatal: ...`.
 #[derive(Debug)]
 pub(crate) struct Usage(pub(crate) String);
@@ -112,12 +211,18 @@ impl Opts {
             args: Vec::new(),
         };
         let set_mode = |opts: &mut Opts, mode: Mode| opts.mode = mode;
+        let mut flags = 0;
         loop {
             let arg = match parser.next() {
                 Ok(Some(arg)) => arg,
                 Ok(None) => break,
                 Err(e) => return Err(Usage(e.to_string())),
             };
+            if let Short(c) = arg
+                && let Some((_, bit)) = FLAG_NAMES.iter().find(|(l, _)| *l == c)
+            {
+                flags |= bit;
+            }
             match arg {
                 Short('a') => set_mode(&mut opts, Mode::SaslServer),
                 Short('A') => set_mode(&mut opts, Mode::SaslClient),
@@ -152,16 +257,25 @@ impl Opts {
                 Short('X') => opts.edit = Some(Edit::Remove),
                 Short('#') => opts.edit = Some(Edit::CommentOut),
                 Value(v) => opts.args.push(v.to_string_lossy().into_owned()),
+                Short('T') => return Err(Usage("-T (TLS information) is not supported".into())),
                 Short(c) => return Err(Usage(format!("invalid option -- '{c}'"))),
                 Long(l) => return Err(Usage(format!("invalid option -- '-{l}'"))),
             }
         }
-        // Like Postfix: a first argument of the form "name=value" implies -e.
-        if opts.edit.is_none()
-            && opts.templates.is_none()
-            && opts.args.first().is_some_and(|a| a.contains('='))
-        {
-            opts.edit = Some(Edit::Set);
+        // As Postfix: main.cf mode when no other mode is given, and a first
+        // argument of the form "name=value" implies -e.
+        if flags & EXCLUSIVE[0] == 0 {
+            flags |= bits(b"p");
+        }
+        if flags & bits(b"pMFP") != 0 && opts.args.first().is_some_and(|a| a.contains('=')) {
+            flags |= bits(b"e");
+            if opts.edit.is_none() {
+                opts.edit = Some(Edit::Set);
+            }
+        }
+        check_flags(flags)?;
+        if opts.edit == Some(Edit::Set) && opts.args.is_empty() {
+            return Err(Usage("-e requires name=value argument".into()));
         }
         Ok(opts)
     }
@@ -194,4 +308,60 @@ fn parse_classes(text: &str) -> Result<Classes, Usage> {
         }
     }
     Ok(classes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Opts, String> {
+        Opts::parse(args.iter().map(OsString::from)).map_err(|u| u.0)
+    }
+
+    #[test]
+    fn clustered_flags_and_values() {
+        let opts = parse(&["-nc", ".", "-xo", "a=b", "name"]).expect("valid");
+        assert!(opts.explicit_only && opts.expand);
+        assert_eq!(opts.config_dir, PathBuf::from("."));
+        assert_eq!(opts.overrides, [("a".to_string(), "b".to_string())]);
+        assert_eq!(opts.args, ["name"]);
+        let opts = parse(&["-Mfc."]).expect("valid");
+        assert_eq!(opts.mode, Mode::Master);
+        assert_eq!(opts.config_dir, PathBuf::from("."));
+    }
+
+    #[test]
+    fn name_value_argument_implies_edit() {
+        assert_eq!(parse(&["a=b"]).expect("valid").edit, Some(Edit::Set));
+        assert_eq!(
+            parse(&["-M", "x/unix=y unix - n n - - z"])
+                .expect("valid")
+                .edit,
+            Some(Edit::Set)
+        );
+    }
+
+    #[test]
+    fn conflicting_options_are_refused_as_postfix_does() {
+        assert_eq!(
+            parse(&["-X", "name=value"]).expect_err("conflict"),
+            "specify one of -e -X"
+        );
+        assert_eq!(
+            parse(&["-d", "-n"]).expect_err("conflict"),
+            "specify one of -d -n"
+        );
+        assert_eq!(
+            parse(&["-M", "-d"]).expect_err("conflict"),
+            "with option -M, do not specify -d"
+        );
+        assert_eq!(
+            parse(&["-m", "-M"]).expect_err("conflict"),
+            "specify one of -m -M"
+        );
+        assert_eq!(
+            parse(&["-e"]).expect_err("no args"),
+            "-e requires name=value argument"
+        );
+    }
 }

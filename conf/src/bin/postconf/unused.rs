@@ -4,14 +4,16 @@
 use conf::Config;
 
 use crate::names::{NameSpace, Scope};
-use crate::{diag, htable};
+use conf::htable;
+
+use crate::diag;
 
 /// Warn about main.cf settings of unknown names, in Postfix's order.
 pub(crate) fn main(cfg: &Config, ns: &NameSpace) {
     let main = cfg.main_cf();
     let names =
         std::iter::once("config_directory").chain(main.entries().iter().map(|e| e.name.as_str()));
-    for name in htable::order(names) {
+    for name in htable::order(13, names) {
         let Some(value) = cfg.explicit(name) else {
             continue;
         };
@@ -28,7 +30,7 @@ pub(crate) fn main(cfg: &Config, ns: &NameSpace) {
 /// globally nor valid in their service.
 pub(crate) fn master(cfg: &Config, ns: &NameSpace, scopes: &[Scope]) {
     for scope in scopes {
-        let names = htable::order(scope.params.iter().map(|(n, _)| n.as_str()));
+        let names = htable::order(13, scope.params.iter().map(|(n, _)| n.as_str()));
         for name in names {
             if ns.class(name).is_some() || scope.valid.contains(name) {
                 continue;

@@ -1,7 +1,8 @@
-//! The iteration order of Postfix's `htable`, used to print warnings in
-//! the order the real postconf prints them (with `NORANDOMIZE` set, its
-//! hash is deterministic): buckets in index order, newest entry first in
-//! each bucket, the table growing from 13 to `2n+1` buckets when full.
+//! The iteration order of Postfix's `htable`, so that postconf lists
+//! things (warnings, appended main.cf settings) in the order the real one
+//! does (with `NORANDOMIZE` set, its hash is deterministic): buckets in
+//! index order, newest entry first in each bucket, the table growing to
+//! `2n+1` buckets when full.
 
 /// Postfix's modified FNV-1a hash (each byte plus one), unseeded.
 fn hash(key: &str) -> u64 {
@@ -15,11 +16,12 @@ fn bucket(key: &str, size: usize) -> usize {
     (hash(key) % size as u64) as usize
 }
 
-/// The keys in the order Postfix would list a table filled in `keys`
-/// order. Duplicate keys keep their first position.
-pub(crate) fn order<'a>(keys: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+/// The keys in the order Postfix would list a table created with
+/// `htable_create(size)` and filled in `keys` order. Duplicate keys keep
+/// their first position.
+pub fn order<'a>(size: usize, keys: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
     // Each bucket is kept oldest-first; Postfix walks it newest-first.
-    let mut buckets: Vec<Vec<&str>> = vec![Vec::new(); 13];
+    let mut buckets: Vec<Vec<&str>> = vec![Vec::new(); size.max(13) | 1];
     let mut used = 0;
     for key in keys {
         if buckets.iter().any(|b| b.contains(&key)) {
@@ -52,7 +54,7 @@ mod tests {
     #[test]
     fn keeps_every_key_once() {
         let keys: Vec<String> = (0..100).map(|i| format!("k{i}")).collect();
-        let mut listed = order(keys.iter().map(String::as_str).chain(["k5"]));
+        let mut listed = order(13, keys.iter().map(String::as_str).chain(["k5"]));
         assert_eq!(listed.len(), 100);
         listed.sort();
         let mut sorted: Vec<&str> = keys.iter().map(String::as_str).collect();
