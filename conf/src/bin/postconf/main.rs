@@ -115,23 +115,23 @@ fn edit_main(opts: &Opts, edit: Edit) -> ExitCode {
     }
 }
 
-/// The services of master.cf as parameter name spaces. A missing or bad
-/// master.cf is only a warning here, as in Postfix's main.cf mode.
-fn master_scopes(dir: &Path) -> Vec<Scope> {
-    let path = dir.join("master.cf");
+/// The services of master.cf as parameter name spaces. A missing
+/// master.cf is only a warning here, as in Postfix's main.cf mode; a
+/// malformed one is fatal.
+fn master_scopes(dir: &Path) -> Result<Vec<Scope>, ExitCode> {
     let shown = format!("{}/master.cf", dir.display());
     let mut warn = |w: conf::master_cf::Warning| diag::warn(w);
     match MasterCf::read(Path::new(&shown), &mut warn) {
-        Ok(cf) => cf
+        Ok(cf) => Ok(cf
             .services()
             .iter()
             .map(|s| Scope::new(s.name(), s.command(), s.overrides()))
-            .collect(),
-        Err(e) => {
-            let _ = path;
+            .collect()),
+        Err(e @ conf::master_cf::Error::Open { .. }) => {
             diag::warn(e);
-            Vec::new()
+            Ok(Vec::new())
         }
+        Err(e) => Err(diag::fatal(e)),
     }
 }
 
@@ -154,7 +154,10 @@ fn show_main(opts: &Opts) -> ExitCode {
     {
         return diag::fatal(e);
     }
-    let mut scopes = master_scopes(&opts.config_dir);
+    let mut scopes = match master_scopes(&opts.config_dir) {
+        Ok(scopes) => scopes,
+        Err(code) => return code,
+    };
     let ns = NameSpace::build(&cfg, &mut scopes, !opts.defaults);
     if let Err(e) = show::parameters(&cfg, &ns, opts) {
         return diag::fatal(format!("write standard output: {e}"));
