@@ -73,14 +73,42 @@ impl Config {
             mydomain: OnceLock::new(),
             mynetworks: OnceLock::new(),
         }
+        .with_computed_defaults()
+    }
+
+    /// Compute the host-dependent defaults once, in dependency order. A
+    /// value that refers back to one being computed (`mydomain =
+    /// $myhostname`) sees it empty, as in Postfix, instead of recursing.
+    fn with_computed_defaults(self) -> Config {
+        let domain = self.explicit("mydomain").map(|d| self.expand(d));
+        let _ = self.myhostname.set(param::my_hostname(domain.as_deref()));
+        let _ = self
+            .mydomain
+            .set(param::my_domain(&self.expand("$myhostname")));
+        let style = self.expand("$mynetworks_style");
+        let networks = self
+            .interface_addresses()
+            .map(|addrs| param::my_networks(&style, &addrs).unwrap_or_default())
+            .map_err(|e| match e {
+                Error::Interfaces(text) => text,
+                other => other.to_string(),
+            });
+        let _ = self.mynetworks.set(networks);
+        self
     }
 
     /// The built-in defaults alone, as `postconf -d` shows them.
     pub fn defaults(dir: &Path) -> Config {
         Config {
+            dir: dir.to_path_buf(),
+            main: MainCf::default(),
+            overrides: HashMap::new(),
             defaults_only: true,
-            ..Config::with_main(dir, MainCf::default(), &[])
+            myhostname: OnceLock::new(),
+            mydomain: OnceLock::new(),
+            mynetworks: OnceLock::new(),
         }
+        .with_computed_defaults()
     }
 
     pub fn dir(&self) -> &Path {
@@ -137,17 +165,8 @@ impl Config {
 
     fn computed(&self, which: Computed) -> String {
         match which {
-            Computed::MyHostname => self
-                .myhostname
-                .get_or_init(|| {
-                    let domain = self.explicit("mydomain").map(|d| self.expand(d));
-                    param::my_hostname(domain.as_deref())
-                })
-                .clone(),
-            Computed::MyDomain => self
-                .mydomain
-                .get_or_init(|| param::my_domain(&self.expand("$myhostname")))
-                .clone(),
+            Computed::MyHostname => self.myhostname.get().cloned().unwrap_or_default(),
+            Computed::MyDomain => self.mydomain.get().cloned().unwrap_or_default(),
             Computed::MyNetworks => self.my_networks().unwrap_or_default(),
             Computed::ProcessId => std::process::id().to_string(),
             Computed::ProcessName => std::env::args()
@@ -160,17 +179,10 @@ impl Config {
     /// The default `mynetworks`: the networks of `inet_interfaces` in the
     /// style of `mynetworks_style` (an unknown style gives none).
     pub fn my_networks(&self) -> Result<String, Error> {
-        self.mynetworks
-            .get_or_init(|| {
-                let style = self.expand("$mynetworks_style");
-                let addrs = self.interface_addresses().map_err(|e| match e {
-                    Error::Interfaces(text) => text,
-                    other => other.to_string(),
-                })?;
-                Ok(param::my_networks(&style, &addrs).unwrap_or_default())
-            })
-            .clone()
-            .map_err(Error::Interfaces)
+        match self.mynetworks.get() {
+            Some(result) => result.clone().map_err(Error::Interfaces),
+            None => Ok(String::new()),
+        }
     }
 
     /// The addresses of `inet_interfaces`, with their interface prefix,
@@ -424,6 +436,16 @@ mod tests {
         );
         let cfg = config("inet_interfaces = 192.0.2.254\nmynetworks = 10.0.0.0/8\n");
         assert_eq!(cfg.get("mynetworks").expect("explicit").as_deref(), Some("10.0.0.0/8"));
+    }
+
+    #[test]
+    fn computed_defaults_that_refer_to_themselves_terminate() {
+        let cfg = config("mydomain = $myhostname\n");
+        assert!(cfg.get("myhostname").expect("ok").is_some());
+        let cfg = config("mynetworks_style = $mynetworks\n");
+        assert_eq!(cfg.get("mynetworks").expect("ok").as_deref(), Some(""));
+        let cfg = config("inet_interfaces = $mynetworks\n");
+        assert_eq!(cfg.my_networks().expect("no addresses"), "");
     }
 
     #[test]
