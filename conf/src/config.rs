@@ -211,7 +211,10 @@ impl Config {
             }
         };
         let mut result = Vec::new();
-        for addr in wanted.into_iter().filter(|a| if a.is_ipv4() { v4 } else { v6 }) {
+        for addr in wanted
+            .into_iter()
+            .filter(|a| if a.is_ipv4() { v4 } else { v6 })
+        {
             let Some(ifa) = local.iter().find(|i| i.addr == addr) else {
                 return Err(Error::Interfaces(format!(
                     "no local interface found for {addr}"
@@ -435,7 +438,10 @@ mod tests {
             "parameter inet_interfaces: no local interface found for 192.0.2.254"
         );
         let cfg = config("inet_interfaces = 192.0.2.254\nmynetworks = 10.0.0.0/8\n");
-        assert_eq!(cfg.get("mynetworks").expect("explicit").as_deref(), Some("10.0.0.0/8"));
+        assert_eq!(
+            cfg.get("mynetworks").expect("explicit").as_deref(),
+            Some("10.0.0.0/8")
+        );
     }
 
     #[test]

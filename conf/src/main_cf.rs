@@ -93,6 +93,19 @@ pub fn logical_lines(text: &str) -> (Vec<LogicalLine>, Vec<String>) {
     (lines, orphans)
 }
 
+/// At most `max` bytes of `text` (on a character boundary), with `...`
+/// when cut, as Postfix quotes long input in warnings.
+pub fn abbreviate(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &text[..end])
+}
+
 /// Postfix's `split_nameval`: `name = value` with optional white space.
 pub fn split_nameval(text: &str) -> Result<(&str, &str), &'static str> {
     let text = text.trim_start();
@@ -122,6 +135,15 @@ impl MainCf {
 
     /// Parse main.cf text; `path` is used in messages.
     pub fn parse(path: String, text: &str) -> Result<MainCf, Error> {
+        match MainCf::parse_until_error(path, text) {
+            (cf, None) => Ok(cf),
+            (_, Some(err)) => Err(err),
+        }
+    }
+
+    /// Parse up to the first malformed line: the settings and warnings
+    /// before it, and the error, as Postfix's dict_load_fp stops there.
+    pub fn parse_until_error(path: String, text: &str) -> (MainCf, Option<Error>) {
         let mut cf = MainCf {
             path,
             ..MainCf::default()
@@ -129,29 +151,40 @@ impl MainCf {
         let (lines, orphans) = logical_lines(text);
         for orphan in orphans {
             cf.warnings.push(format!(
-                "{}: logical line must not start with whitespace: \"{orphan}\"",
-                cf.path
+                "{}: logical line must not start with whitespace: \"{}\"",
+                cf.path,
+                abbreviate(&orphan, 30)
             ));
         }
         for LogicalLine { text, line } in &lines {
-            let (name, value) = split_nameval(text).map_err(|reason| Error::Syntax {
-                path: cf.path.clone(),
-                line: *line,
-                reason,
-                text: text.trim().to_string(),
-            })?;
-            cf.set(name, value, *line);
+            // Postfix works on C strings: a NUL byte ends the line.
+            let text = text.split('\0').next().unwrap_or_default();
+            match split_nameval(text) {
+                Ok((name, value)) => cf.set(name, value, *line),
+                Err(reason) => {
+                    let err = Error::Syntax {
+                        path: cf.path.clone(),
+                        line: *line,
+                        reason,
+                        text: text.to_string(),
+                    };
+                    return (cf, Some(err));
+                }
+            }
         }
-        Ok(cf)
+        (cf, None)
     }
 
     fn set(&mut self, name: &str, value: &str, line: usize) {
         if let Some(&i) = self.index.get(name) {
             let old = &self.entries[i];
-            self.warnings.push(format!(
-                "{}, line {line}: overriding earlier entry: {}={}",
-                self.path, old.name, old.value
-            ));
+            // Postfix says nothing when the value is the same.
+            if old.value != value {
+                self.warnings.push(format!(
+                    "{}, line {line}: overriding earlier entry: {}={}",
+                    self.path, old.name, old.value
+                ));
+            }
             self.entries[i].value = value.to_string();
             self.entries[i].line = line;
         } else {
@@ -366,6 +399,8 @@ mod tests {
 
     #[test]
     fn later_settings_override_with_a_warning() {
+        let cf = parse("x = 3\nx = 3\n").expect("parses");
+        assert!(cf.warnings().is_empty(), "same value, no warning");
         let cf = parse("x = 1\ny = 2\nx = 3\n").expect("parses");
         assert_eq!(cf.get("x"), Some("3"));
         assert_eq!(cf.entries()[0].name, "x");
@@ -377,6 +412,13 @@ mod tests {
 
     #[test]
     fn leading_whitespace_at_start_is_warned_and_skipped() {
+        let cf = parse("   this is a very long orphan continuation\nx=1\n").expect("parses");
+        assert_eq!(
+            cf.warnings(),
+            [
+                "./main.cf: logical line must not start with whitespace: \"   this is a very long orphan ...\""
+            ]
+        );
         let cf = parse(" indented = 1\nx=1\n").expect("parses");
         assert_eq!(cf.get("indented"), None);
         assert_eq!(
@@ -391,6 +433,11 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "./main.cf, line 2: missing '=' after attribute name: \"foo bar baz\""
+        );
+        let err = parse("bad line   \n").expect_err("bad line");
+        assert_eq!(
+            err.to_string(),
+            "./main.cf, line 1: missing '=' after attribute name: \"bad line   \""
         );
         let err = parse("= bar\n").expect_err("no name");
         assert_eq!(

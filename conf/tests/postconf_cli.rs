@@ -27,7 +27,10 @@ fn grep_database_type_finds_the_default() {
     let out = postconf(&[], Some(dir.path()));
     assert!(out.status.success());
     let stdout = String::from_utf8(out.stdout).expect("utf-8");
-    let lines: Vec<&str> = stdout.lines().filter(|l| l.contains("database_type")).collect();
+    let lines: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("database_type"))
+        .collect();
     assert_eq!(lines, ["default_database_type = hash"]);
 }
 
@@ -48,7 +51,10 @@ fn unknown_parameter_is_a_warning_not_an_error() {
     let c = dir.path().to_str().expect("utf-8 path");
     let out = postconf(&["-c", c, "no_such_parameter", "mail_name"], None);
     assert!(out.status.success());
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "mail_name = Postfix\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "mail_name = Postfix\n"
+    );
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
         "postconf: warning: no_such_parameter: unknown parameter\n"

@@ -477,7 +477,7 @@ mod tests {
 
     #[test]
     fn wakeup_and_limit_forms() {
-        assert_eq!(one("a unix - - - -? - c").wakeup().conditional, true);
+        assert!(one("a unix - - - -? - c").wakeup().conditional);
         assert_eq!(one("a unix - - - ? - c").wakeup().seconds, None);
         assert_eq!(one("a unix - - - 0 0 c").process_limit(), Some(0));
         let big = one("a unix - - - 99999999999 99999999999 c");

@@ -122,11 +122,7 @@ fn master_scopes(dir: &Path) -> Result<Vec<Scope>, ExitCode> {
     let shown = format!("{}/master.cf", dir.display());
     let mut warn = |w: conf::master_cf::Warning| diag::warn(w);
     match MasterCf::read(Path::new(&shown), &mut warn) {
-        Ok(cf) => Ok(cf
-            .services()
-            .iter()
-            .map(|s| Scope::new(s.name(), s.command(), s.overrides()))
-            .collect()),
+        Ok(cf) => Ok(names::scopes(&cf)),
         Err(e @ conf::master_cf::Error::Open { .. }) => {
             diag::warn(e);
             Ok(Vec::new())

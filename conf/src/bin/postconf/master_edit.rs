@@ -94,15 +94,19 @@ fn request(mode: Mode, edit: Edit, raw: &str) -> Result<Request, String> {
 }
 
 /// `-Fe name/type/field=value`.
-fn field_change(edit: Edit, pattern: &str, value: Option<String>) -> Result<(Pattern, Change), String> {
+fn field_change(
+    edit: Edit,
+    pattern: &str,
+    value: Option<String>,
+) -> Result<(Pattern, Change), String> {
     // Postfix's option checks reject -FX and -F# before this point.
     let value = match (edit, value) {
         (Edit::Set, Some(value)) => value,
         (Edit::CommentOut, _) => return Err("with option -F, do not specify -#".into()),
         _ => return Err("with option -F, do not specify -X".into()),
     };
-    let pattern = Pattern::parse(pattern, 3, 3)
-        .ok_or("-Fe or -FX requires service_name/type/field_name")?;
+    let pattern =
+        Pattern::parse(pattern, 3, 3).ok_or("-Fe or -FX requires service_name/type/field_name")?;
     let third = pattern.third.clone().unwrap_or_default();
     if third == "*" {
         return Err("-Fe does not accept wild-card field name".into());
@@ -116,12 +120,16 @@ fn field_change(edit: Edit, pattern: &str, value: Option<String>) -> Result<(Pat
 }
 
 /// `-Pe name/type/parameter=value` and `-PX name/type/parameter`.
-fn param_change(edit: Edit, pattern: &str, value: Option<String>) -> Result<(Pattern, Change), String> {
+fn param_change(
+    edit: Edit,
+    pattern: &str,
+    value: Option<String>,
+) -> Result<(Pattern, Change), String> {
     if edit == Edit::CommentOut {
         return Err("with option -P, do not specify -#".into());
     }
-    let pattern = Pattern::parse(pattern, 3, 3)
-        .ok_or("-Pe or -PX requires service_name/type/parameter")?;
+    let pattern =
+        Pattern::parse(pattern, 3, 3).ok_or("-Pe or -PX requires service_name/type/parameter")?;
     let name = pattern.third.clone().unwrap_or_default();
     if name == "*" {
         return Err("-Pe does not accept wild-card parameter name".into());
@@ -148,7 +156,10 @@ mod tests {
     fn entry_requests() {
         let r = request(Mode::Master, Edit::Set, " foo/unix = bar unix - - - - - x").expect("ok");
         assert_eq!(r.change, Change::Entry("bar unix - - - - - x".into()));
-        assert_eq!((r.pattern.name.as_str(), r.pattern.kind.as_str()), ("foo", "unix"));
+        assert_eq!(
+            (r.pattern.name.as_str(), r.pattern.kind.as_str()),
+            ("foo", "unix")
+        );
         let r = request(Mode::Master, Edit::CommentOut, "foo/unix ").expect("ok");
         assert_eq!(r.change, Change::CommentOut);
         assert_eq!(
@@ -175,8 +186,16 @@ mod tests {
 
     #[test]
     fn field_requests() {
-        let r = request(Mode::Fields, Edit::Set, "bar/unix/command=aa -stuffobb=cc dd").expect("ok");
-        assert_eq!(r.change, Change::Field(Field::Command, "aa -stuffobb=cc dd".into()));
+        let r = request(
+            Mode::Fields,
+            Edit::Set,
+            "bar/unix/command=aa -stuffobb=cc dd",
+        )
+        .expect("ok");
+        assert_eq!(
+            r.change,
+            Change::Field(Field::Command, "aa -stuffobb=cc dd".into())
+        );
         assert_eq!(
             err(Mode::Fields, Edit::Set, "foo/unix=x"),
             "-Fe or -FX requires service_name/type/field_name"

@@ -18,7 +18,7 @@ use conf::main_cf::MainCf;
 use conf::master_cf::format;
 use conf::master_cf::{Field, MasterCf, Pattern, Service};
 
-use crate::names::{NameSpace, Scope};
+use crate::names::{self, NameSpace, Scope};
 use crate::opts::{Mode, Opts};
 use crate::{diag, master_edit, show, unused};
 
@@ -39,28 +39,61 @@ pub(crate) fn run(opts: &Opts) -> ExitCode {
     };
     main.warnings().iter().for_each(diag::warn);
     let cfg = &Config::with_main(&opts.config_dir, main, &opts.overrides);
-    let mut scopes: Vec<Scope> = master
-        .services()
-        .iter()
-        .map(|s| Scope::new(s.name(), s.command(), s.overrides()))
-        .collect();
+    let mut scopes = names::scopes(&master);
     let ns = NameSpace::build(cfg, &mut scopes, true);
-    let show = Show {
+    let mut show = Show {
         opts,
         cfg,
         master: &master,
         scopes: &scopes,
+        out: Output::default(),
     };
     let shown = match opts.mode {
         Mode::Fields => show.fields(),
         Mode::Params => show.params(),
         _ => show.entries(),
     };
-    if let Err(text) = shown {
+    if let Err(text) = shown.and_then(|()| show.out.flush()) {
         return diag::fatal(text);
     }
     unused::master(cfg, &ns, &scopes);
     ExitCode::SUCCESS
+}
+
+/// Standard output buffered the way Postfix's VSTREAM buffers it: written
+/// in 4096-byte blocks, and in full only when flushed. Warnings go out at
+/// once, so when both streams share a file an "unmatched request" warning
+/// lands before the output, exactly as with the real postconf.
+#[derive(Default)]
+struct Output {
+    buf: Vec<u8>,
+}
+
+impl Output {
+    const BLOCK: usize = 4096;
+
+    fn write(&mut self, text: &str) -> Result<(), String> {
+        self.buf.extend_from_slice(text.as_bytes());
+        while self.buf.len() >= Self::BLOCK {
+            let rest = self.buf.split_off(Self::BLOCK);
+            let block = std::mem::replace(&mut self.buf, rest);
+            emit(&block)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), String> {
+        let all = std::mem::take(&mut self.buf);
+        emit(&all)
+    }
+}
+
+fn emit(bytes: &[u8]) -> Result<(), String> {
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(bytes)
+        .and_then(|()| stdout.flush())
+        .map_err(|e| format!("write standard output: {}", conf::io_reason(&e)))
 }
 
 /// `config_directory/master.cf`, spelled the way Postfix prints it.
@@ -104,22 +137,20 @@ struct Show<'a> {
     master: &'a MasterCf,
     /// One per service, with read-only names already removed.
     scopes: &'a [Scope],
+    out: Output,
 }
 
 impl Show<'_> {
     /// `-M [-fx] [service[/type] ...]`.
-    fn entries(&self) -> Result<(), String> {
-        let mut requests = requests(
-            &self.opts.args,
-            2,
-            "-M option requires service_name[/type]",
-        )?;
+    fn entries(&mut self) -> Result<(), String> {
+        let mut requests = requests(&self.opts.args, 2, "-M option requires service_name[/type]")?;
         for (i, service) in self.master.services().iter().enumerate() {
             let times = count_matches(&mut requests, service);
             for _ in 0..times {
                 let expand = |text: &str| self.expand(i, text);
                 let expand: Option<format::Expand<'_>> = self.opts.expand.then_some(&expand);
-                write(&format::entry(service, self.opts.fold, expand))?;
+                let text = format::entry(service, self.opts.fold, expand);
+                self.out.write(&text)?;
             }
         }
         warn_unmatched(&requests);
@@ -127,7 +158,7 @@ impl Show<'_> {
     }
 
     /// `-F [-fhHx] [service[/type[/field]] ...]`.
-    fn fields(&self) -> Result<(), String> {
+    fn fields(&mut self) -> Result<(), String> {
         let mut requests = requests(
             &self.opts.args,
             3,
@@ -136,9 +167,10 @@ impl Show<'_> {
         for r in &mut requests {
             let third = r.pattern.third.as_deref().unwrap_or("*");
             if third != "*" {
-                r.field = Some(Field::from_name(third).ok_or_else(|| {
-                    format!("invalid service attribute name: \"{third}\"")
-                })?);
+                r.field = Some(
+                    Field::from_name(third)
+                        .ok_or_else(|| format!("invalid service attribute name: \"{third}\""))?,
+                );
             }
         }
         for (i, service) in self.master.services().iter().enumerate() {
@@ -157,39 +189,48 @@ impl Show<'_> {
     }
 
     /// Print one field, or all eight.
-    fn print_fields(&self, i: usize, service: &Service, field: Option<Field>) -> Result<(), String> {
+    fn print_fields(
+        &mut self,
+        i: usize,
+        service: &Service,
+        field: Option<Field>,
+    ) -> Result<(), String> {
         let fields = match field {
             Some(f) => vec![f],
             None => Field::ALL.to_vec(),
         };
         for field in fields {
             if self.opts.names_only {
-                let name = format!("{}/{}/{}", service.name(), service.kind_text(), field.name());
-                write(&show::format_line(self.opts.fold, &name))?;
+                let name = format!(
+                    "{}/{}/{}",
+                    service.name(),
+                    service.kind_text(),
+                    field.name()
+                );
+                self.out.write(&show::format_line(self.opts.fold, &name))?;
                 continue;
             }
             let expand = |text: &str| self.expand(i, text);
             let expand: Option<format::Expand<'_>> = self.opts.expand.then_some(&expand);
             let show_name = !self.opts.hide_names;
-            write(&format::field(service, field, show_name, self.opts.fold, expand))?;
+            let text = format::field(service, field, show_name, self.opts.fold, expand);
+            self.out.write(&text)?;
         }
         Ok(())
     }
 
     /// `-P [-fhHx] [service[/type[/parameter]] ...]`.
-    fn params(&self) -> Result<(), String> {
+    fn params(&mut self) -> Result<(), String> {
         let mut requests = requests(
             &self.opts.args,
             3,
             "-P option requires service_name[/type[/parameter]]",
         )?;
         for (i, service) in self.master.services().iter().enumerate() {
-            // Postfix keeps no parameter table for an entry without any
-            // -o name=value (even one dropped later as read-only).
-            if service.overrides().is_empty() {
+            let Some(dict) = self.dict(i) else {
                 continue;
-            }
-            let params = sorted_params(&self.scopes[i]);
+            };
+            let params = sorted_params(&dict);
             if requests.is_empty() {
                 self.print_params(i, service, &params, None)?;
             }
@@ -209,7 +250,7 @@ impl Show<'_> {
     }
 
     fn print_params(
-        &self,
+        &mut self,
         i: usize,
         service: &Service,
         params: &[(&str, &str)],
@@ -231,9 +272,35 @@ impl Show<'_> {
                     format!("{full} = {value}")
                 }
             };
-            write(&show::format_line(self.opts.fold, &text))?;
+            self.out.write(&show::format_line(self.opts.fold, &text))?;
         }
         Ok(())
+    }
+
+    /// The `-o` parameters postconf associates with entry `i`. Postfix
+    /// keeps one table per service name and type, shared by all entries
+    /// with that name and type, and created by the first one that has a
+    /// `-o name=value` (even one dropped later as read-only); an entry
+    /// before that has no table.
+    fn dict(&self, i: usize) -> Option<Vec<(String, String)>> {
+        let services = self.master.services();
+        let me = &services[i];
+        let same: Vec<usize> = (0..services.len())
+            .filter(|&j| {
+                services[j].name() == me.name() && services[j].kind_text() == me.kind_text()
+            })
+            .collect();
+        if !same
+            .iter()
+            .any(|&j| j <= i && !services[j].overrides().is_empty())
+        {
+            return None;
+        }
+        Some(
+            same.iter()
+                .flat_map(|&j| self.scopes[j].params.iter().cloned())
+                .collect(),
+        )
     }
 
     /// `$name` expansion in service `i`: its read-only names
@@ -241,10 +308,13 @@ impl Show<'_> {
     /// then main.cf and the defaults.
     fn expand(&self, i: usize, text: &str) -> String {
         let service = &self.master.services()[i];
-        let mut local = self.scopes[i].params.clone();
+        let mut local = self.dict(i).unwrap_or_default();
         // Later entries win in expand_with.
         local.push(("service_name".to_string(), service.name().to_string()));
-        local.push(("process_name".to_string(), service.process_name().to_string()));
+        local.push((
+            "process_name".to_string(),
+            service.process_name().to_string(),
+        ));
         self.cfg.expand_with(text, &local)
     }
 }
@@ -265,22 +335,17 @@ fn count_matches(requests: &mut [Request<'_>], service: &Service) -> usize {
     times
 }
 
-/// A service's parameters, last setting of each name winning, sorted by
-/// name as Postfix sorts them (byte order).
-fn sorted_params(scope: &Scope) -> Vec<(&str, &str)> {
-    let mut names: Vec<&str> = scope.params.iter().map(|(n, _)| n.as_str()).collect();
-    names.sort_unstable();
-    names.dedup();
-    names
-        .into_iter()
-        .filter_map(|n| scope.get(n).map(|v| (n, v)))
-        .collect()
-}
-
-fn write(text: &str) -> Result<(), String> {
-    std::io::stdout()
-        .write_all(text.as_bytes())
-        .map_err(|e| format!("write standard output: {}", conf::io_reason(&e)))
+/// Parameters with the last setting of each name winning, sorted by name
+/// as Postfix sorts them (byte order).
+fn sorted_params(params: &[(String, String)]) -> Vec<(&str, &str)> {
+    let mut last: Vec<(&str, &str)> = Vec::new();
+    for (name, value) in params.iter().rev() {
+        if !last.iter().any(|(n, _)| n == name) {
+            last.push((name, value));
+        }
+    }
+    last.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    last
 }
 
 #[cfg(test)]
@@ -289,17 +354,14 @@ mod tests {
 
     #[test]
     fn params_sorted_and_last_wins() {
-        let scope = Scope::new(
-            "foo",
-            "other",
-            vec![
-                ("b".into(), "1".into()),
-                ("a".into(), "2".into()),
-                ("b".into(), "3".into()),
-                ("B".into(), "4".into()),
-            ],
+        let params: Vec<(String, String)> = [("b", "1"), ("a", "2"), ("b", "3"), ("B", "4")]
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(
+            sorted_params(&params),
+            vec![("B", "4"), ("a", "2"), ("b", "3")]
         );
-        assert_eq!(sorted_params(&scope), vec![("B", "4"), ("a", "2"), ("b", "3")]);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! postconf's parameter name space: which names are known, and of which
-//! class (`-C builtin|service|user|legacy`).
+//! class (`-C builtin|service|user`).
 //!
 //! Built-in names come from the registry. A master.cf service that runs a
 //! delivery program adds per-transport names (`relay_destination_...`).
@@ -11,6 +11,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use conf::master_cf::MasterCf;
 use conf::{Config, expand, param};
 
 use conf::htable;
@@ -22,13 +23,14 @@ pub(crate) enum Class {
     Builtin,
     Service,
     User,
-    Legacy,
 }
 
 /// One master.cf service as a parameter name space.
 #[derive(Debug, Clone)]
 pub(crate) struct Scope {
     pub(crate) service: String,
+    /// The service type (`inet`, `unix`, ...).
+    pub(crate) kind: String,
     pub(crate) command: String,
     /// `-o name=value` in file order; read-only names are removed by
     /// [`NameSpace::build`].
@@ -37,10 +39,20 @@ pub(crate) struct Scope {
     pub(crate) valid: HashSet<String>,
 }
 
+/// The services of a master.cf as name spaces.
+pub(crate) fn scopes(master: &MasterCf) -> Vec<Scope> {
+    master
+        .services()
+        .iter()
+        .map(|s| Scope::new(s.name(), s.kind_text(), s.command(), s.overrides()))
+        .collect()
+}
+
 impl Scope {
-    pub(crate) fn new(service: &str, command: &str, params: Vec<(String, String)>) -> Scope {
+    fn new(service: &str, kind: &str, command: &str, params: Vec<(String, String)>) -> Scope {
         Scope {
             service: service.to_string(),
+            kind: kind.to_string(),
             command: command.to_string(),
             params,
             valid: HashSet::new(),
@@ -86,6 +98,8 @@ struct Builder<'a> {
     /// Names referenced by built-in defaults: kept for backwards
     /// compatibility, never reported as undefined.
     compat: HashSet<String>,
+    /// DBMS configuration files already checked.
+    dbms_files: dbms::Checked,
 }
 
 impl NameSpace {
@@ -114,6 +128,7 @@ impl NameSpace {
             ns,
             rest_classes: HashSet::new(),
             compat: compat_names(),
+            dbms_files: dbms::Checked::default(),
         };
         b.drop_read_only_master();
         for i in 0..b.scopes.len() {
@@ -252,25 +267,34 @@ impl Builder<'_> {
     }
 
     /// Lookup tables of the legacy DBMS types make their per-table
-    /// parameter names valid; absolute-path ones have their file checked.
+    /// parameter names valid; absolute-path ones have their file checked
+    /// (each once per run), in the order the value names them.
     fn scan_dbms(&mut self, at: Where, value: &str) {
         let expanded = self.expand_in(at, value);
-        let refs = dbms::references(&expanded);
-        for warning in &refs.warnings {
-            diag::warn(warning);
-        }
-        for (kind, table) in &refs.legacy {
-            for suffix in dbms::suffixes(kind) {
-                self.flag(&format!("{table}_{suffix}"), at, true);
-            }
-        }
-        for (kind, path) in &refs.files {
-            let check = dbms::check_file(kind, path);
-            check.warnings.iter().for_each(diag::warn);
-            if let Some(fatal) = check.fatal {
-                // Postfix's msg_fatal: the rest of the run is meaningless.
-                diag::fatal(fatal);
-                std::process::exit(1);
+        let origin = match at {
+            Where::Main => "main.cf".to_string(),
+            Where::Master(i) => format!(
+                "master.cf:{}/{}",
+                self.scopes[i].service, self.scopes[i].kind
+            ),
+        };
+        for found in dbms::references(&expanded, &origin) {
+            match found {
+                dbms::Found::Warning(warning) => diag::warn(warning),
+                dbms::Found::Legacy(kind, table) => {
+                    for name in dbms::legacy_names(kind, &table) {
+                        self.flag(&name, at, true);
+                    }
+                }
+                dbms::Found::File(kind, path) => {
+                    let check = self.dbms_files.check_once(kind, &path);
+                    check.warnings.iter().for_each(diag::warn);
+                    if let Some(fatal) = check.fatal {
+                        // Postfix's msg_fatal: the rest of the run is meaningless.
+                        diag::fatal(fatal);
+                        std::process::exit(1);
+                    }
+                }
             }
         }
     }

@@ -42,7 +42,6 @@ pub(crate) struct Classes {
     pub(crate) builtin: bool,
     pub(crate) service: bool,
     pub(crate) user: bool,
-    pub(crate) legacy: bool,
 }
 
 impl Classes {
@@ -50,7 +49,6 @@ impl Classes {
         builtin: true,
         service: true,
         user: true,
-        legacy: false,
     };
 }
 
@@ -295,13 +293,11 @@ fn parse_classes(text: &str) -> Result<Classes, Usage> {
             "builtin" => classes.builtin = true,
             "service" => classes.service = true,
             "user" => classes.user = true,
-            "legacy" => classes.legacy = true,
             "all" => {
                 classes = Classes {
                     builtin: true,
                     service: true,
                     user: true,
-                    legacy: true,
                 }
             }
             other => return Err(Usage(format!("invalid parameter class: {other}"))),

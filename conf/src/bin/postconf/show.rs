@@ -43,7 +43,6 @@ fn class_selected(classes: &Classes, class: Class) -> bool {
         Class::Builtin => classes.builtin,
         Class::Service => classes.service,
         Class::User => classes.user,
-        Class::Legacy => classes.legacy,
     }
 }
 
@@ -62,7 +61,7 @@ fn value_of(cfg: &Config, ns: &NameSpace, opts: &Opts, name: &str) -> Option<Str
             Some(d) => d.clone(),
             None => cfg.raw(name)?,
         },
-        (None, Class::User | Class::Legacy) => return None,
+        (None, Class::User) => return None,
     };
     if opts.expand && !param::find(name).is_some_and(|p| p.raw) {
         return Some(cfg.expand(&value));
