@@ -250,3 +250,34 @@ fn malformed_files_fail_as_in_postfix() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("/main.cf, line 3: "), "{err}");
 }
+
+#[test]
+fn master_cf_edits_leave_the_same_file_as_postfix() {
+    let real = require_peer!("postconf");
+    let ours = our_binary("postconf");
+    let edits: &[&[&str]] = &[
+        &[
+            "-M",
+            "submission/inet=submission inet n - n - - smtpd -o syslog_name=postfix/submission",
+        ],
+        &["-Me", "smtp/unix=smtp unix - - n - 10 smtp"],
+        &["-MX", "relay/unix", "no/such"],
+        &["-M#", "showq/unix"],
+        &["-Fe", "pickup/unix/wakeup=30", "smtp/inet/chroot=y"],
+        &[
+            "-Pe",
+            "smtp/inet/smtpd_tls_security_level=may",
+            "smtp/inet/syslog_name=postfix/smtp",
+        ],
+        &["-PX", "smtp/inet/syslog_name"],
+        &["-Fe", "smtp/inet/wakeup=a b"],
+        &["-MX", "smtp"],
+    ];
+    for args in edits {
+        let (a, b) = edit_both(&real, &ours, "relay", args);
+        let read = |d: &Path| fs::read_to_string(d.join("master.cf")).expect("master.cf");
+        assert_eq!(read(&b), read(&a), "master.cf after postconf {args:?}");
+        fs::remove_dir_all(a).expect("cleanup");
+        fs::remove_dir_all(b).expect("cleanup");
+    }
+}
