@@ -117,7 +117,7 @@ impl fmt::Display for Warning {
         match self {
             Warning::LeadingWhitespace { path, text } => {
                 // Postfix shows the first 30 bytes ("%.30s") of the text.
-                let bytes = text.as_bytes();
+                let bytes = super::bytes_of(text);
                 let shown = String::from_utf8_lossy(&bytes[..bytes.len().min(30)]);
                 let more = if bytes.len() > 30 { "..." } else { "" };
                 write!(

@@ -53,6 +53,42 @@ impl Physical<'_> {
     }
 }
 
+/// Where bytes that are not UTF-8 go: U+F780..U+F7FF (private use), one
+/// char per byte, so that an edit writes them back unchanged.
+const ESCAPE_BASE: u32 = 0xF700;
+
+/// master.cf bytes as text; bytes that are not UTF-8 are escaped (see
+/// [`bytes_of`]).
+pub(crate) fn text_of(bytes: &[u8]) -> String {
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return text.to_string();
+    }
+    let mut text = String::with_capacity(bytes.len() + 16);
+    for chunk in bytes.utf8_chunks() {
+        text.push_str(chunk.valid());
+        for &b in chunk.invalid() {
+            text.extend(char::from_u32(ESCAPE_BASE + u32::from(b)));
+        }
+    }
+    text
+}
+
+/// Text from [`text_of`] (or anything printed from it) back to the bytes
+/// it came from.
+pub fn bytes_of(text: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    for c in text.chars() {
+        match u32::from(c).checked_sub(ESCAPE_BASE) {
+            Some(b @ 0x80..=0xff) => out.push(b as u8),
+            _ => {
+                let mut buf = [0; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            }
+        }
+    }
+    out
+}
+
 /// Split into physical lines. A final newline does not start a new line.
 pub(crate) fn physical(bytes: &[u8]) -> Vec<Physical<'_>> {
     let mut out = Vec::new();
@@ -101,7 +137,7 @@ pub(crate) fn logical_lines(
         if buf.is_empty() || !ends {
             continue;
         }
-        let text = String::from_utf8_lossy(&buf).into_owned();
+        let text = text_of(&buf);
         buf.clear();
         if text.as_bytes().first().is_some_and(|&b| is_space(b)) {
             warn(Warning::LeadingWhitespace {
@@ -161,6 +197,15 @@ mod tests {
         assert_eq!(lines, vec![(1, "a b c".to_string())]);
         assert!(logical("").0.is_empty());
         assert!(logical("\n\n#x").0.is_empty());
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_survive() {
+        let raw = b"a=\xff caf\xc3\xa9 \xc3";
+        let text = text_of(raw);
+        assert!(text.contains("caf\u{e9}"));
+        assert_eq!(bytes_of(&text), raw);
+        assert_eq!(bytes_of("plain \u{e9}"), "plain \u{e9}".as_bytes());
     }
 
     #[test]

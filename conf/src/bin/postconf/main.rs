@@ -47,6 +47,7 @@ mod master_edit;
 mod master_mode;
 mod names;
 mod opts;
+mod output;
 mod show;
 mod unused;
 
@@ -156,7 +157,7 @@ fn show_main(opts: &Opts) -> ExitCode {
     };
     let ns = NameSpace::build(&cfg, &mut scopes, !opts.defaults);
     if let Err(e) = show::parameters(&cfg, &ns, opts) {
-        return diag::fatal(format!("write standard output: {e}"));
+        return diag::fatal(e);
     }
     if !opts.defaults && opts.explicit_only {
         unused::main(&cfg, &ns);

@@ -9,7 +9,6 @@
 //! output is printed, then unmatched patterns and unused `-o` parameters
 //! are reported.
 
-use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -20,6 +19,7 @@ use conf::master_cf::{Field, MasterCf, Pattern, Service};
 
 use crate::names::{self, NameSpace, Scope};
 use crate::opts::{Mode, Opts};
+use crate::output::Output;
 use crate::{diag, master_edit, show, unused};
 
 /// Run a -M, -F or -P command. main.cf is read here, after master.cf as
@@ -58,42 +58,6 @@ pub(crate) fn run(opts: &Opts) -> ExitCode {
     }
     unused::master(cfg, &ns, &scopes);
     ExitCode::SUCCESS
-}
-
-/// Standard output buffered the way Postfix's VSTREAM buffers it: written
-/// in 4096-byte blocks, and in full only when flushed. Warnings go out at
-/// once, so when both streams share a file an "unmatched request" warning
-/// lands before the output, exactly as with the real postconf.
-#[derive(Default)]
-struct Output {
-    buf: Vec<u8>,
-}
-
-impl Output {
-    const BLOCK: usize = 4096;
-
-    fn write(&mut self, text: &str) -> Result<(), String> {
-        self.buf.extend_from_slice(text.as_bytes());
-        while self.buf.len() >= Self::BLOCK {
-            let rest = self.buf.split_off(Self::BLOCK);
-            let block = std::mem::replace(&mut self.buf, rest);
-            emit(&block)?;
-        }
-        Ok(())
-    }
-
-    fn flush(&mut self) -> Result<(), String> {
-        let all = std::mem::take(&mut self.buf);
-        emit(&all)
-    }
-}
-
-fn emit(bytes: &[u8]) -> Result<(), String> {
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(bytes)
-        .and_then(|()| stdout.flush())
-        .map_err(|e| format!("write standard output: {}", conf::io_reason(&e)))
 }
 
 /// `config_directory/master.cf`, spelled the way Postfix prints it.

@@ -1,12 +1,11 @@
 //! Printing main.cf parameters: `postconf [-dhHnx] [-C class] [name ...]`.
 
-use std::io::Write;
-
 use conf::{Config, param};
 
 use crate::diag;
 use crate::names::{Class, NameSpace};
 use crate::opts::{Classes, Opts};
+use crate::output::Output;
 
 const LINE_LIMIT: usize = 80;
 const INDENT: &str = "    ";
@@ -69,7 +68,7 @@ fn value_of(cfg: &Config, ns: &NameSpace, opts: &Opts, name: &str) -> Option<Str
     Some(value)
 }
 
-fn print_one(out: &mut impl Write, opts: &Opts, name: &str, value: &str) -> std::io::Result<()> {
+fn print_one(out: &mut Output, opts: &Opts, name: &str, value: &str) -> Result<(), String> {
     let text = if opts.names_only {
         name.to_string()
     } else if opts.hide_names {
@@ -77,13 +76,14 @@ fn print_one(out: &mut impl Write, opts: &Opts, name: &str, value: &str) -> std:
     } else {
         format!("{name} = {value}")
     };
-    out.write_all(format_line(opts.fold, &text).as_bytes())
+    out.write(&format_line(opts.fold, &text))
 }
 
-/// Show the named parameters, or all known ones, sorted by name.
-pub(crate) fn parameters(cfg: &Config, ns: &NameSpace, opts: &Opts) -> std::io::Result<()> {
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+/// Show the named parameters, or all known ones, sorted by name. The
+/// output is flushed when all is shown, before any `unused parameter`
+/// warning, as Postfix does.
+pub(crate) fn parameters(cfg: &Config, ns: &NameSpace, opts: &Opts) -> Result<(), String> {
+    let mut out = Output::default();
     if opts.args.is_empty() {
         for (name, (class, _)) in &ns.known {
             if !class_selected(&opts.classes, *class) {
@@ -98,10 +98,7 @@ pub(crate) fn parameters(cfg: &Config, ns: &NameSpace, opts: &Opts) -> std::io::
             match value_of(cfg, ns, opts, name) {
                 Some(value) => print_one(&mut out, opts, name, &value)?,
                 None if ns.class(name).is_some() => {}
-                None => {
-                    out.flush()?;
-                    diag::warn(format!("{name}: unknown parameter"));
-                }
+                None => diag::warn(format!("{name}: unknown parameter")),
             }
         }
     }
