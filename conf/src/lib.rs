@@ -38,6 +38,6 @@ pub fn io_reason(err: &std::io::Error) -> String {
 /// The lookup table types the suite supports, as `postconf -m` lists them
 /// (the `postmap` crate opens them, and tests that it opens each).
 pub const TABLE_TYPES: &[&str] = &[
-    "btree", "cdb", "cidr", "fail", "hash", "inline", "lmdb", "pcre", "pipemap", "proxy", "regexp",
-    "static", "texthash", "unionmap",
+    "btree", "cdb", "cidr", "fail", "hash", "inline", "lmdb", "pcre", "pipemap", "proxy",
+    "randmap", "regexp", "static", "texthash", "unionmap",
 ];

@@ -43,6 +43,7 @@ fn open_nested(spec: &str, opts: &OpenOptions, depth: usize) -> Result<Opened, E
         "static" => simple::static_table::open(name, opts),
         "inline" => simple::inline::open(name, opts),
         "fail" => Ok(simple::fail::open(name)),
+        "randmap" => simple::random::open(name, opts),
         "texthash" => simple::texthash::open(name, opts),
         "unionmap" => simple::union::open(name, nested),
         "pipemap" => simple::pipe::open(name, nested),

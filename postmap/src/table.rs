@@ -6,6 +6,10 @@
 //! [`crate::open`] from a `type:name` specification; opening may produce
 //! warnings (skipped bad lines in a regexp table, duplicate keys) that the
 //! caller logs, and never stops at the first bad line of a pattern table.
+//!
+//! Keys arrive from the network as bytes. With [`OpenOptions::utf8_check`]
+//! [`lookup_bytes`], [`check_key`] and [`check_update`] apply Postfix's
+//! `dict_utf8` policy to them before a table sees them.
 
 use std::fmt;
 
@@ -23,7 +27,9 @@ pub struct OpenOptions {
     /// (`postmap -F`, Postfix's `src_rhs_is_file`).
     pub rhs_is_file: bool,
     /// Reject keys and values that are not valid UTF-8 (Postfix's
-    /// `utf8_request`); when off, bytes are passed through.
+    /// `utf8_request`): source lines when a table is built or read, and
+    /// keys and values given to [`lookup_bytes`], [`check_key`] and
+    /// [`check_update`]. When off, bytes are passed through.
     pub utf8_check: bool,
 }
 
@@ -86,5 +92,168 @@ impl Opened {
             table: Box::new(table),
             warnings: Vec::new(),
         }
+    }
+}
+
+/// Why Postfix's UTF-8 check refuses a string (`dict_utf8_check`).
+const NOT_UTF8: &str = "malformed UTF-8 or invalid codepoint";
+
+/// `bytes` as text if Postfix's `dict_utf8_check` accepts them: ASCII, or
+/// valid UTF-8 without surrogates or code points past U+10FFFF. That is
+/// exactly what `str::from_utf8` accepts, the same test the source
+/// parser applies to every line it reads (`crate::source::parse`).
+pub fn utf8_text(bytes: &[u8]) -> Option<&str> {
+    std::str::from_utf8(bytes).ok()
+}
+
+/// `bytes` for a warning: the bytes that are not UTF-8 become `?`, one per
+/// byte, as Postfix's `printable()` shows them; the valid rest is left to
+/// the caller's logger (which makes control characters printable).
+fn shown(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        out.extend(std::iter::repeat_n('?', chunk.invalid().len()));
+    }
+    out
+}
+
+/// The name Postfix's warnings give table `spec`: `type:name`, where a
+/// Berkeley DB table's name ends in `.db` (`dict->name` of dict_db.c).
+fn dict_label(spec: &str) -> String {
+    match spec.split_once(':') {
+        Some((kind @ ("hash" | "btree"), name)) => format!("{kind}:{name}.db"),
+        _ => spec.to_string(),
+    }
+}
+
+/// Check a key before a lookup, update or delete of table `spec` under
+/// Postfix's `dict_utf8` policy: the key as text, or the warning to log
+/// when it is not UTF-8. Postfix then skips the request and reports
+/// success: a lookup finds nothing, an update or delete "succeeds".
+pub fn check_key<'a>(spec: &str, key: &'a [u8]) -> Result<&'a str, String> {
+    utf8_text(key).ok_or_else(|| {
+        format!(
+            "{}: non-UTF-8 key \"{}\": {NOT_UTF8}",
+            dict_label(spec),
+            shown(key)
+        )
+    })
+}
+
+/// Check an update (`put key value`) of table `spec` under Postfix's
+/// `dict_utf8` policy: key and value as text, or the warning to log when
+/// either is not UTF-8 (the update is then skipped, reporting success).
+pub fn check_update<'a>(
+    spec: &str,
+    key: &'a [u8],
+    value: &'a [u8],
+) -> Result<(&'a str, &'a str), String> {
+    let key = check_key(spec, key)?;
+    let value = utf8_text(value).ok_or_else(|| {
+        format!(
+            "{}: key \"{key}\": non-UTF-8 value \"{}\": {NOT_UTF8}",
+            dict_label(spec),
+            shown(value)
+        )
+    })?;
+    Ok((key, value))
+}
+
+/// The outcome of [`lookup_bytes`]: the table's answer, and the warning
+/// to log when the UTF-8 check refused the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lookup {
+    pub answer: Result<Option<String>, Error>,
+    pub warning: Option<String>,
+}
+
+/// Look up a key received as bytes. With `utf8_check` (Postfix's
+/// `utf8_request`), a key that is not UTF-8 is not found, with the
+/// warning Postfix's `dict_utf8` wrapper logs. Without it such a key is
+/// not found either, silently: our tables answer text keys, and no text
+/// key equals it. Values need no check on the way out: every table
+/// returns text.
+pub fn lookup_bytes(table: &dyn Table, key: &[u8], utf8_check: bool) -> Lookup {
+    match check_key(table.spec(), key) {
+        Ok(key) => Lookup {
+            answer: table.lookup(key),
+            warning: None,
+        },
+        Err(warning) => Lookup {
+            answer: Ok(None),
+            warning: utf8_check.then_some(warning),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Echo;
+
+    impl Table for Echo {
+        fn spec(&self) -> &str {
+            "internal:whatever"
+        }
+        fn lookup(&self, key: &str) -> Result<Option<String>, Error> {
+            Ok(Some(key.to_uppercase()))
+        }
+    }
+
+    #[test]
+    fn text_is_ascii_or_valid_utf8() {
+        assert_eq!(utf8_text(b"abc"), Some("abc"));
+        assert_eq!(utf8_text("Δη".as_bytes()), Some("Δη"));
+        for bad in [
+            &b"\x80"[..],
+            b"\xc0\xaf",
+            b"\xed\xa0\x80",
+            b"\xf4\x90\x80\x80",
+        ] {
+            assert_eq!(utf8_text(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn refused_keys_and_values_warn_as_postfix() {
+        assert_eq!(
+            check_key("internal:whatever", b"\x80\x80\x80"),
+            Err("internal:whatever: non-UTF-8 key \"???\": \
+                 malformed UTF-8 or invalid codepoint"
+                .into())
+        );
+        assert_eq!(
+            check_update("internal:whatever", b"xxx", b"\x80\x80\x80"),
+            Err("internal:whatever: key \"xxx\": non-UTF-8 value \"???\": \
+                 malformed UTF-8 or invalid codepoint"
+                .into())
+        );
+        assert_eq!(check_update("x:y", b"k", "ü".as_bytes()), Ok(("k", "ü")));
+        let warning = check_key("hash:/etc/map", b"\xc3\xa9\xc2\x80\x80");
+        assert_eq!(
+            warning,
+            Err("hash:/etc/map.db: non-UTF-8 key \"é\u{80}?\": \
+                 malformed UTF-8 or invalid codepoint"
+                .into())
+        );
+    }
+
+    #[test]
+    fn byte_lookups_follow_the_utf8_policy() {
+        let found = lookup_bytes(&Echo, b"ab", true);
+        assert_eq!(found.answer, Ok(Some("AB".into())));
+        assert_eq!(found.warning, None);
+        let refused = lookup_bytes(&Echo, b"a\xff", true);
+        assert_eq!(refused.answer, Ok(None));
+        assert!(
+            refused
+                .warning
+                .is_some_and(|w| w.contains("non-UTF-8 key \"a?\""))
+        );
+        let unchecked = lookup_bytes(&Echo, b"a\xff", false);
+        assert_eq!((unchecked.answer, unchecked.warning), (Ok(None), None));
     }
 }

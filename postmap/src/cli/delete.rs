@@ -23,7 +23,7 @@ use super::query::{c_str, read_line};
 /// Types Postfix opens read-only only (`... map requires O_RDONLY access
 /// mode`).
 const READ_ONLY: &[&str] = &[
-    "inline", "unionmap", "pipemap", "texthash", "regexp", "pcre", "cidr",
+    "inline", "unionmap", "pipemap", "randmap", "texthash", "regexp", "pcre", "cidr",
 ];
 
 #[derive(Debug)]

@@ -8,15 +8,17 @@
 //! with `READ_ONLY | NO_LOCK` safe: LMDB's lock table exists to let a
 //! writer know which pages readers still use, and no writer ever touches
 //! a file that a reader has mapped; the old inode lives on, unchanged,
-//! until its last reader closes it.
+//! until its last reader closes it. Where heed cannot open the temporary
+//! file by its absolute path, the environment is built in a private
+//! scratch directory and copied into it (see `write`).
 
 use std::fs::{self, File};
 use std::io;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::Path;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 
 use heed::types::Bytes;
-use heed::{Database, Env, EnvFlags, EnvOpenOptions, PutFlags, WithoutTls};
+use heed::{CompactionOption, Database, Env, EnvFlags, EnvOpenOptions, PutFlags, WithoutTls};
 
 use crate::source::Records;
 
@@ -149,34 +151,111 @@ pub(super) fn write(tmp: &Path, records: &Records, winners: &[usize], mode: u32)
         let key = |i: usize| records.get(i).map(|r| r.key);
         key(a).cmp(&key(b))
     });
-    let mut size = map_size(records, &sorted);
+    let mut file = create(tmp, mode)?;
+    match build(tmp, &file, records, &sorted, None) {
+        // heed opens an environment by its canonical path, which needs
+        // search permission on every directory above it, where LMDB itself
+        // (and Postfix) would open the name as given. When root runs
+        // postmap in a directory that the source's owner can use but not
+        // reach from `/`, the build runs as that owner (Postfix's
+        // set_eugid) and fails here although `tmp` is the owner's own new
+        // file. Build in a private scratch directory instead and copy the
+        // environment into the file we hold open.
+        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+            file.set_len(0)?;
+            build_elsewhere(&mut file, records, &sorted)?;
+        }
+        other => other?,
+    }
+    file.sync_all()
+}
+
+/// Create the new file ourselves, exclusively: LMDB would follow a
+/// symlink planted at the temporary name. LMDB takes an existing empty
+/// file for a new environment.
+fn create(path: &Path, mode: u32) -> io::Result<File> {
+    let file = File::options()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)?;
+    // Set explicitly: the umask must not narrow a copied mode.
+    file.set_permissions(fs::Permissions::from_mode(mode))?;
+    Ok(file)
+}
+
+/// Write the environment at `path` (whose empty file is `file`), growing
+/// the map until the data fits; then, with `copy_to`, copy it there.
+fn build(
+    path: &Path,
+    file: &File,
+    records: &Records,
+    sorted: &[usize],
+    mut copy_to: Option<&mut File>,
+) -> io::Result<()> {
+    let mut size = map_size(records, sorted);
     loop {
-        // Create the file ourselves, exclusively: LMDB would follow a
-        // symlink planted at the temporary name. LMDB takes an existing
-        // empty file for a new environment.
-        File::options()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
-            .open(tmp)?
-            .set_permissions(fs::Permissions::from_mode(mode))?;
-        match write_env(tmp, records, &sorted, size) {
+        match write_env(path, records, sorted, size, copy_to.as_deref_mut()) {
             Err(heed::Error::Mdb(heed::MdbError::MapFull)) if size < usize::MAX / 4 => {
-                fs::remove_file(tmp)?;
+                // Start again from an empty file with a map twice as big.
+                file.set_len(0)?;
                 size *= 2;
             }
             Err(heed::Error::Io(e)) => return Err(e),
             Err(e) => return Err(io::Error::other(reason(&e))),
-            Ok(()) => break,
+            Ok(()) => return Ok(()),
         }
     }
-    File::open(tmp)?.sync_all()
 }
 
-fn write_env(tmp: &Path, records: &Records, sorted: &[usize], size: usize) -> heed::Result<()> {
+/// A directory of our own under the system's temporary directory,
+/// removed with everything in it when dropped.
+#[derive(Debug)]
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn create() -> io::Result<Scratch> {
+        let base = std::env::temp_dir();
+        let mut attempt = 0u32;
+        loop {
+            let dir = base.join(format!("postmap-lmdb.{}.{attempt}", std::process::id()));
+            // 0700 and created by us: no one else can plant files in it.
+            match fs::DirBuilder::new().mode(0o700).create(&dir) {
+                Ok(()) => return Ok(Scratch(dir)),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 100 => {
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Build the environment in a [`Scratch`] directory and copy it into
+/// `target` (empty, open for writing): the same table, written twice.
+fn build_elsewhere(target: &mut File, records: &Records, sorted: &[usize]) -> io::Result<()> {
+    let scratch = Scratch::create()?;
+    let path = scratch.0.join("table.lmdb");
+    let file = create(&path, 0o600)?;
+    build(&path, &file, records, sorted, Some(target))
+}
+
+fn write_env(
+    path: &Path,
+    records: &Records,
+    sorted: &[usize],
+    size: usize,
+    copy_to: Option<&mut File>,
+) -> heed::Result<()> {
     // NO_SYNC: `write` fsyncs the whole file once, after the commit.
     let flags = EnvFlags::NO_SUB_DIR | EnvFlags::NO_LOCK | EnvFlags::NO_SYNC;
-    let env = open_env(tmp, flags, Some(size))?;
+    let env = open_env(path, flags, Some(size))?;
     let mut wtxn = env.write_txn()?;
     let db: Database<Bytes, Bytes> = env.create_database(&mut wtxn, None)?;
     let (mut key, mut value) = (Vec::new(), Vec::new());
@@ -189,7 +268,11 @@ fn write_env(tmp: &Path, records: &Records, sorted: &[usize], size: usize) -> he
         value.push(0);
         db.put_with_flags(&mut wtxn, PutFlags::APPEND, &key, &value)?;
     }
-    wtxn.commit()
+    wtxn.commit()?;
+    if let Some(target) = copy_to {
+        env.copy_to_file(target, CompactionOption::Disabled)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -226,6 +309,34 @@ mod tests {
         let mode = fs::metadata(&path).expect("stat").permissions().mode();
         assert_eq!(mode & 0o777, 0o640);
         assert!(!dir.path().join("t.lmdb-lock").exists());
+    }
+
+    /// The way around heed's canonical paths (`write`): the table built in
+    /// a scratch directory and copied into the file we hold is the same
+    /// table, and the scratch directory is gone afterwards.
+    #[test]
+    fn a_table_built_elsewhere_is_the_same_table() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.lmdb");
+        let mut records = Records::new();
+        for (k, v) in [("b", "2"), ("a", "1")] {
+            records.push(k.as_bytes(), v.as_bytes(), 0);
+        }
+        let mut file = create(&path, 0o640).expect("create");
+        build_elsewhere(&mut file, &records, &[1, 0]).expect("build");
+        drop(file);
+        let r = Reader::open(&path).expect("open");
+        assert_eq!(r.get(b"a"), Ok(Some(b"1".to_vec())));
+        assert_eq!(r.get(b"b"), Ok(Some(b"2".to_vec())));
+        let mode = fs::metadata(&path).expect("stat").permissions().mode();
+        assert_eq!(mode & 0o777, 0o640);
+        let prefix = format!("postmap-lmdb.{}.", std::process::id());
+        let left: Vec<_> = fs::read_dir(std::env::temp_dir())
+            .expect("temp dir")
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
     }
 
     #[test]

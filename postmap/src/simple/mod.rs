@@ -1,12 +1,13 @@
 //! Tables written in place rather than built by postmap: `static`,
-//! `inline`, `fail`, `texthash` (a source file read at open time), and the
-//! combinators `unionmap` and `pipemap` that nest other tables. Each
-//! follows the Postfix 3.7 module of the same name (`dict_static.c`, ...),
-//! including its error texts.
+//! `inline`, `fail`, `randmap`, `texthash` (a source file read at open
+//! time), and the combinators `unionmap` and `pipemap` that nest other
+//! tables. Each follows the Postfix 3.7 module of the same name
+//! (`dict_static.c`, ...), including its error texts.
 
 pub mod fail;
 pub mod inline;
 pub mod pipe;
+pub mod random;
 pub mod static_table;
 pub mod texthash;
 pub mod union;
