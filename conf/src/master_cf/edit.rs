@@ -123,13 +123,15 @@ pub fn apply(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     const BASE: &str = "# header comment\nfoo unix - n n - 0 other\n# inner comment\n -o a=b\n\n \
                         -o c=d\nbar inet - n n - 0 other\n\t-v\nbaz unix - n n - 0 other\n";
 
-    fn req(raw: &str, change: Change) -> Request {
+    /// An edit request as postconf builds one from `raw` (shared with the
+    /// editor's tests).
+    pub(in crate::master_cf) fn req(raw: &str, change: Change) -> Request {
         let pattern = raw.split('=').next().unwrap_or(raw);
         let max = if pattern.matches('/').count() >= 2 {
             3
@@ -143,7 +145,10 @@ mod tests {
         }
     }
 
-    fn run(text: &str, requests: &[Request]) -> (Result<String, String>, Vec<String>) {
+    pub(in crate::master_cf) fn run(
+        text: &str,
+        requests: &[Request],
+    ) -> (Result<String, String>, Vec<String>) {
         let mut warnings = Vec::new();
         let result = apply(text.as_bytes(), "./master.cf", requests, &mut |w| {
             warnings.push(w.to_string())
@@ -156,7 +161,7 @@ mod tests {
         )
     }
 
-    fn edited(text: &str, requests: &[Request]) -> String {
+    pub(in crate::master_cf) fn edited(text: &str, requests: &[Request]) -> String {
         run(text, requests).0.expect("edit succeeds")
     }
 

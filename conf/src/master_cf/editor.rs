@@ -250,39 +250,8 @@ fn edit_in_place(
 
 #[cfg(test)]
 mod tests {
-    use crate::master_cf::Pattern;
-    use crate::master_cf::edit::{Change, Request, apply};
-
-    fn req(raw: &str, change: Change) -> Request {
-        let pattern = raw.split('=').next().unwrap_or(raw);
-        let max = if pattern.matches('/').count() >= 2 {
-            3
-        } else {
-            2
-        };
-        Request {
-            raw: raw.to_string(),
-            pattern: Pattern::parse(pattern, 2, max).expect("pattern"),
-            change,
-        }
-    }
-
-    fn run(text: &str, requests: &[Request]) -> (Result<String, String>, Vec<String>) {
-        let mut warnings = Vec::new();
-        let result = apply(text.as_bytes(), "./master.cf", requests, &mut |w| {
-            warnings.push(w.to_string())
-        });
-        (
-            result
-                .map(|b| String::from_utf8(b).expect("utf-8"))
-                .map_err(|e| e.to_string()),
-            warnings,
-        )
-    }
-
-    fn edited(text: &str, requests: &[Request]) -> String {
-        run(text, requests).0.expect("edit succeeds")
-    }
+    use crate::master_cf::edit::Change;
+    use crate::master_cf::edit::tests::{edited, req, run};
 
     #[test]
     fn line_errors() {

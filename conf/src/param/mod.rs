@@ -190,9 +190,36 @@ pub fn service_suffixes(command: &str) -> Vec<(&'static str, &'static str)> {
     }
 }
 
+/// The parameters a program's `main.rs` header lists under
+/// `# CONFIGURATION PARAMETERS` (lines of the form ``//! - `name` ...``),
+/// sorted; each program's tests compare them with what it reads, so that
+/// the header stays true.
+pub fn documented_parameters(main_rs: &str) -> Vec<&str> {
+    let section = main_rs
+        .split("//! # CONFIGURATION PARAMETERS")
+        .nth(1)
+        .and_then(|rest| rest.split("//! # ").next())
+        .unwrap_or_default();
+    let mut names: Vec<&str> = section
+        .lines()
+        .filter_map(|l| l.strip_prefix("//! - `"))
+        .filter_map(|l| l.split('`').next())
+        .collect();
+    names.sort_unstable();
+    names
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn documented_parameters_are_read_from_the_header() {
+        let header = "//! # SECURITY\n//! - `not_this`\n//! # CONFIGURATION PARAMETERS\n\
+                      //! - `myhostname` (default): text.\n//! - `alias_maps`: text.\n\
+                      //!   continued\n//! # FILES\n//! - `nor_this`\n";
+        assert_eq!(documented_parameters(header), ["alias_maps", "myhostname"]);
+    }
 
     #[test]
     fn table_is_sorted_and_unique() {

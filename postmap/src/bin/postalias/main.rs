@@ -81,20 +81,11 @@ mod tests {
     /// the program reads.
     #[test]
     fn header_lists_the_parameters_read() {
-        let source = include_str!("main.rs");
-        let section = source
-            .split("//! # CONFIGURATION PARAMETERS")
-            .nth(1)
-            .and_then(|rest| rest.split("//! # FILES").next())
-            .unwrap_or_default();
-        let mut listed: Vec<&str> = section
-            .lines()
-            .filter_map(|l| l.strip_prefix("//! - `"))
-            .filter_map(|l| l.split('`').next())
-            .collect();
         let mut read = postmap::cli::settings::PARAMETERS.to_vec();
-        listed.sort_unstable();
         read.sort_unstable();
-        assert_eq!(listed, read);
+        assert_eq!(
+            conf::param::documented_parameters(include_str!("main.rs")),
+            read
+        );
     }
 }
