@@ -97,9 +97,18 @@ fn run(program: &Path, dir: &Path, args: &[String], stdin: &str) -> Output {
 /// stdout (sorted when `sort`), stderr with the program name normalised,
 /// and the exit code.
 fn summary(program: &Path, out: &Output, sort: bool) -> (String, String, Option<i32>) {
+    // The build time postalias records (as Debian's does, for NIS) is the
+    // one value that differs between two builds.
     let mut lines: Vec<&str> = std::str::from_utf8(&out.stdout)
         .expect("utf-8")
         .lines()
+        .map(|l| {
+            if l.starts_with("YP_LAST_MODIFIED") {
+                "YP_LAST_MODIFIED"
+            } else {
+                l
+            }
+        })
         .collect();
     if sort {
         lines.sort_unstable();
@@ -245,6 +254,7 @@ MixedCase: Target@Example.COM
         ),
         (args(&["-q", "postmaster", "aliases"]), String::new(), false),
         (args(&["-q", "nobody", "aliases"]), String::new(), false),
+        (args(&["-s", "aliases"]), String::new(), true),
     ];
     compare("postalias", &[("aliases", aliases)], &steps);
 }
