@@ -9,9 +9,7 @@
 use std::fs;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::source::{
-    LogicalLines, ParseOptions, Parsed, Piece, Records, Warning, c_str, printable,
-};
+use crate::source::{LogicalLines, ParseOptions, Parsed, Records, Warning, c_str, content_line};
 use crate::table::Error;
 
 /// One RFC 822 token (tok822.h). Text is kept as Postfix keeps it:
@@ -232,22 +230,11 @@ pub fn parse(text: &[u8], label: &str, opts: &ParseOptions) -> Parsed {
         warnings: Vec::new(),
     };
     for piece in LogicalLines::new(text, label) {
-        let line = match piece {
-            Piece::Warning(w) => {
-                out.warnings.push(w);
-                continue;
-            }
-            Piece::Line(line) => line,
+        let Some(line) = content_line(piece, label, opts, &mut out.warnings) else {
+            continue;
         };
         let n = line.first;
         let mut warn = |text: String| out.warnings.push(Warning { line: n, text });
-        if opts.utf8_check && !line.text.is_ascii() && std::str::from_utf8(&line.text).is_err() {
-            warn(format!(
-                "{label}, line {n}: non-UTF-8 input \"{}\" -- ignoring this line",
-                printable(c_str(&line.text))
-            ));
-            continue;
-        }
         match judge(&line.text) {
             Verdict::Empty => {}
             Verdict::NeedPair => warn(format!("{label}, line {n}: need name:value pair")),

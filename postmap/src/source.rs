@@ -121,6 +121,37 @@ pub fn split(line: &[u8]) -> Split<'_> {
     Split::Entry { key, value }
 }
 
+/// The logical line to parse from `piece`, or None after recording
+/// Postfix's warning: for text that continues nothing, and (when UTF-8 is
+/// checked) for a line that is not UTF-8. Shared by the postmap and
+/// aliases formats.
+pub(crate) fn content_line<'a>(
+    piece: Piece<'a>,
+    label: &str,
+    opts: &ParseOptions,
+    warnings: &mut Vec<Warning>,
+) -> Option<LogicalLine<'a>> {
+    let line = match piece {
+        Piece::Warning(w) => {
+            warnings.push(w);
+            return None;
+        }
+        Piece::Line(line) => line,
+    };
+    if opts.utf8_check && !line.text.is_ascii() && std::str::from_utf8(&line.text).is_err() {
+        let n = line.first;
+        warnings.push(Warning {
+            line: n,
+            text: format!(
+                "{label}, line {n}: non-UTF-8 input \"{}\" -- ignoring this line",
+                printable(c_str(&line.text))
+            ),
+        });
+        return None;
+    }
+    Some(line)
+}
+
 /// Parse postmap source text. `label` names it in warnings: the source
 /// path as given on the command line, or `stdin` for `postmap -i`.
 pub fn parse(text: &[u8], label: &str, opts: &ParseOptions) -> Parsed {
@@ -131,22 +162,11 @@ pub fn parse(text: &[u8], label: &str, opts: &ParseOptions) -> Parsed {
     };
     let mut file_value = Vec::new();
     for piece in LogicalLines::new(text, label) {
-        let line = match piece {
-            Piece::Warning(w) => {
-                out.warnings.push(w);
-                continue;
-            }
-            Piece::Line(line) => line,
+        let Some(line) = content_line(piece, label, opts, &mut out.warnings) else {
+            continue;
         };
         let n = line.first;
         let mut warn = |text: String| out.warnings.push(Warning { line: n, text });
-        if opts.utf8_check && !line.text.is_ascii() && std::str::from_utf8(&line.text).is_err() {
-            warn(format!(
-                "{label}, line {n}: non-UTF-8 input \"{}\" -- ignoring this line",
-                printable(c_str(&line.text))
-            ));
-            continue;
-        }
         let (key, value) = match split(&line.text) {
             Split::Entry { key, value } => (key, value),
             Split::Unbalanced => {

@@ -3,19 +3,9 @@
 //! quoted (`{ "a b" = c }`) and keep their quotes, as in Postfix; later
 //! duplicates replace earlier ones without a warning.
 
-use std::collections::HashMap;
-
+use super::memory::MemoryTable;
 use crate::spec;
-use crate::table::{Error, OpenOptions, Opened, Table};
-
-#[derive(Debug)]
-pub struct Inline {
-    spec: String,
-    fold: bool,
-    /// Entries in the order written (`postmap -s`), one per key.
-    entries: Vec<(String, String)>,
-    index: HashMap<String, usize>,
-}
+use crate::table::{Error, OpenOptions, Opened};
 
 /// Open `inline:name`, where `name` is the `{...}` text.
 pub fn open(name: &str, opts: &OpenOptions) -> Result<Opened, Error> {
@@ -25,12 +15,7 @@ pub fn open(name: &str, opts: &OpenOptions) -> Result<Opened, Error> {
             "bad syntax: \"{spec}\"; need \"inline:{{name=value...}}\""
         )));
     };
-    let mut table = Inline {
-        spec,
-        fold: opts.fold,
-        entries: Vec::new(),
-        index: HashMap::new(),
-    };
+    let mut table = MemoryTable::new(spec, opts.fold);
     let mut err = None;
     for token in spec::split_list(body) {
         match parse_entry(token, opts.rhs_is_file) {
@@ -41,7 +26,7 @@ pub fn open(name: &str, opts: &OpenOptions) -> Result<Opened, Error> {
             }
         }
     }
-    if err.is_some() || table.entries.is_empty() {
+    if err.is_some() || table.is_empty() {
         let what = if opts.rhs_is_file {
             "filename"
         } else {
@@ -50,7 +35,7 @@ pub fn open(name: &str, opts: &OpenOptions) -> Result<Opened, Error> {
         return Err(Error::Open(format!(
             "{}: \"{}\"; need \"inline:{{name={what}...}}\"",
             err.as_deref().unwrap_or("empty table"),
-            table.spec
+            table.spec()
         )));
     }
     Ok(Opened::new(table))
@@ -70,37 +55,6 @@ fn parse_entry(token: &str, rhs_is_file: bool) -> Result<(&str, String), String>
         value.to_string()
     };
     Ok((key, value))
-}
-
-impl Inline {
-    fn insert(&mut self, key: &str, value: String) {
-        let key = super::fold_key(key, self.fold).into_owned();
-        match self.index.get(&key) {
-            Some(&slot) => self.entries[slot].1 = value,
-            None => {
-                self.index.insert(key.clone(), self.entries.len());
-                self.entries.push((key, value));
-            }
-        }
-    }
-}
-
-impl Table for Inline {
-    fn spec(&self) -> &str {
-        &self.spec
-    }
-
-    fn lookup(&self, key: &str) -> Result<Option<String>, Error> {
-        let key = super::fold_key(key, self.fold);
-        Ok(self
-            .index
-            .get(key.as_ref())
-            .map(|&slot| self.entries[slot].1.clone()))
-    }
-
-    fn entries(&self) -> Result<Vec<(String, String)>, Error> {
-        Ok(self.entries.clone())
-    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 
 pub mod fail;
 pub mod inline;
+mod memory;
 pub mod pipe;
 pub mod random;
 pub mod static_table;

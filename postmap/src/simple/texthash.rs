@@ -4,57 +4,22 @@
 //! ([`crate::source`]); a duplicate key keeps the first value and is
 //! reported as a warning.
 
-use std::collections::HashMap;
-
+use super::memory::MemoryTable;
 use crate::source::Duplicates;
-use crate::table::{Error, OpenOptions, Opened, Table};
-
-#[derive(Debug)]
-pub struct Texthash {
-    spec: String,
-    fold: bool,
-    /// Entries in file order (`postmap -s`), keys folded when `fold`.
-    entries: Vec<(String, String)>,
-    index: HashMap<String, usize>,
-}
+use crate::table::{Error, OpenOptions, Opened};
 
 /// Open `texthash:path`. A missing file is `open database PATH: reason`;
 /// bad lines are skipped with warnings in Postfix's words.
 pub fn open(path: &str, opts: &OpenOptions) -> Result<Opened, Error> {
     let (entries, warnings) = crate::source::read_texthash(path, opts, Duplicates::Warn)?;
-    let index = entries
-        .iter()
-        .enumerate()
-        .map(|(slot, (key, _))| (key.clone(), slot))
-        .collect();
-    let table = Texthash {
-        spec: format!("texthash:{path}"),
-        fold: opts.fold,
-        entries,
-        index,
-    };
+    let mut table = MemoryTable::new(format!("texthash:{path}"), opts.fold);
+    for (key, value) in entries {
+        table.insert(&key, value);
+    }
     Ok(Opened {
         table: Box::new(table),
         warnings,
     })
-}
-
-impl Table for Texthash {
-    fn spec(&self) -> &str {
-        &self.spec
-    }
-
-    fn lookup(&self, key: &str) -> Result<Option<String>, Error> {
-        let key = super::fold_key(key, self.fold);
-        Ok(self
-            .index
-            .get(key.as_ref())
-            .map(|&slot| self.entries[slot].1.clone()))
-    }
-
-    fn entries(&self) -> Result<Vec<(String, String)>, Error> {
-        Ok(self.entries.clone())
-    }
 }
 
 #[cfg(test)]
