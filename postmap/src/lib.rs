@@ -2,6 +2,9 @@
 //!
 //! - [`Table`] is what daemons use: `lookup(key)`.
 //! - [`open`] opens a `type:name` specification ([`spec`] parses it).
+//! - [`Maps`] is the list of tables one parameter names, searched in
+//!   order (Postfix `maps_find`), with surrogates for tables that cannot
+//!   be opened; [`maps::Key`] and [`maps::Error`] go with it.
 //! - Indexed tables (`hash`, `btree`, `cdb`: a constant database; `lmdb`)
 //!   are built by `postmap` from a source file ([`source`]) and rebuilt
 //!   atomically while daemons read them ([`indexed`]).
@@ -18,6 +21,7 @@ pub mod aliases;
 pub mod cidr;
 pub mod cli;
 pub mod indexed;
+pub mod maps;
 mod pattern;
 pub mod pcre;
 pub mod regexp;
@@ -29,4 +33,5 @@ pub mod table;
 mod open;
 pub use open::{open, supported_types};
 
+pub use maps::Maps;
 pub use table::{Error, OpenOptions, Opened, Table};

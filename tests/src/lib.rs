@@ -13,6 +13,9 @@
 //!   directory; [`peer`] and [`require_peer!`] find a real peer program
 //!   (Postfix's `postconf`, swaks, python3, ...) or skip the test, except
 //!   under `CI=true`, where a missing peer fails it.
+//! - [`RealPostfix`] runs the distribution's Postfix as a private
+//!   instance, the oracle of differential tests; [`smtp_client`] is a
+//!   minimal client with exact control of the wire.
 //! - [`free_port`], [`wait_until`] and [`run_clean`] are the small
 //!   helpers around them.
 //!
@@ -36,7 +39,10 @@ pub mod instance;
 pub mod peer;
 mod pgroup;
 pub mod port;
+pub mod real_postfix;
 pub mod run;
+pub mod smtp_client;
+pub mod smtpd;
 pub mod wait;
 
 pub use binary::{our_binary, workspace_root};
@@ -45,5 +51,6 @@ pub use instance::Instance;
 pub use peer::peer;
 pub use pgroup::is_alive;
 pub use port::free_port;
+pub use real_postfix::RealPostfix;
 pub use run::run_clean;
 pub use wait::wait_until;

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# bench/smtpd.sh: our smtpd against the real Postfix smtpd, on the same
+# machine in the same run, and the ratios.
+#
+#   bench/smtpd.sh [MESSAGES] [IDLE]          (default 2000 1000)
+#
+# 1. accept rate: smtp-source (Debian's postfix package) sends MESSAGES
+#    messages of 4 KB and of 100 KB (a fifth as many), over 1, 10 and 50
+#    parallel sessions, one message per connection, to each server. Both
+#    write every message durably: Postfix's cleanup fsyncs its queue file,
+#    ours fsyncs the file and the incoming/ directory before the 250. The
+#    Postfix instance (scripts/real-postfix) holds every message, so neither
+#    side delivers anything. Figures are messages per second, wall clock.
+# 2. idle sessions: IDLE connections that have read the banner and then
+#    wait. Ours: growth of the one smtpd process's resident memory, per
+#    session. Postfix: one smtpd process per session; the figure is the
+#    private memory (Private_Clean + Private_Dirty of smaps_rollup) of one
+#    such process, the least another session costs.
+# The machine is shared and noisy, so only the ratios of one run mean
+# anything. Needs root (Postfix's master) and a release build of ours,
+# which this script makes.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+messages=${1:-2000}
+idle=${2:-1000}
+real_port=${REAL_PORT:-24025}
+our_port=${OUR_PORT:-24026}
+
+command -v smtp-source >/dev/null || { echo "bench: smtp-source is missing (scripts/test installs postfix)" >&2; exit 1; }
+cargo build --release -q -p smtpd --bin smtpd
+
+work=$(mktemp -d /tmp/bench-smtpd.XXXXXX)
+cleanup() {
+    scripts/real-postfix stop "$work/real" || true
+    [[ -n ${our_pid:-} ]] && kill "$our_pid" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+ulimit -n 65536
+
+scripts/real-postfix start "$work/real" "$real_port" 'smtpd_client_connection_count_limit = 0' 'default_process_limit = 1100'
+
+mkdir -p "$work/ours/etc" "$work/ours/spool"
+cat > "$work/ours/etc/main.cf" <<MAIN
+queue_directory = $work/ours/spool
+myhostname = ours.example
+mydestination =
+mynetworks = 127.0.0.0/8
+smtpd_client_connection_count_limit = 0
+MAIN
+scripts/with-listener "127.0.0.1:$our_port" target/release/smtpd -c "$work/ours/etc" 2> "$work/ours/log" &
+our_pid=$!
+for _ in $(seq 100); do grep -q ': ready' "$work/ours/log" && break; sleep 0.1; done
+grep -q ': ready' "$work/ours/log" || { cat "$work/ours/log" >&2; exit 1; }
+
+rate() { # port sessions count size -> msgs/s
+    local start end
+    start=$(date +%s.%N)
+    smtp-source -s "$2" -m "$3" -l "$4" -f bench@example.com -t rcpt@example.net "127.0.0.1:$1"
+    end=$(date +%s.%N)
+    echo "$3 / ($end - $start)" | bc -l
+}
+
+printf '%-8s %-9s %12s %12s %7s\n' size sessions postfix/s ours/s ratio
+for size in 4096 102400; do
+    count=$messages
+    [[ $size -gt 4096 ]] && count=$((messages / 5))
+    for sessions in 1 10 50; do
+        p=$(rate "$real_port" "$sessions" "$count" "$size")
+        o=$(rate "$our_port" "$sessions" "$count" "$size")
+        printf '%-8s %-9s %12.0f %12.0f %6.1fx\n' "$size" "$sessions" "$p" "$o" "$(echo "$o / $p" | bc -l)"
+    done
+done
+
+rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+private_kb() { awk '/^Private_(Clean|Dirty)/ { s += $2 } END { print s }' "/proc/$1/smaps_rollup"; }
+hold_idle() { # port count: open count sessions, read each banner, wait on stdin
+    python3 - "$1" "$2" <<'PY'
+import socket, sys
+port, n = int(sys.argv[1]), int(sys.argv[2])
+conns = []
+for _ in range(n):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.recv(512)
+    conns.append(s)
+print("open", flush=True)
+sys.stdin.read()
+PY
+}
+
+before=$(rss_kb "$our_pid")
+coproc IDLE { hold_idle "$our_port" "$idle"; }
+read -r _ <&"${IDLE[0]}"
+after=$(rss_kb "$our_pid")
+exec {IDLE[1]}>&-
+wait "$IDLE_PID" || true
+ours_kb=$(echo "($after - $before) / $idle" | bc -l)
+
+coproc IDLE { hold_idle "$real_port" 1; }
+read -r _ <&"${IDLE[0]}"
+sleep 0.5
+smtpd_pid=$(pgrep -f -n "smtpd -n 127.0.0.1:$real_port" || pgrep -n -x smtpd)
+postfix_kb=$(private_kb "$smtpd_pid")
+exec {IDLE[1]}>&-
+wait "$IDLE_PID" || true
+
+printf '\nidle session memory: postfix %d KB/process (private), ours %.1f KB/session (%d sessions), ratio 1/%.0f\n' \
+    "$postfix_kb" "$ours_kb" "$idle" "$(echo "$postfix_kb / $ours_kb" | bc -l)"

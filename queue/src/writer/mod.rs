@@ -1,0 +1,554 @@
+//! Durable enqueue: a queue file is written under a temporary name in
+//! `incoming/`, completed with an end record, its size record patched in
+//! place, fdatasync'ed, renamed to `incoming/ID`, and `incoming/` is
+//! fsync'ed (shared by concurrent commits through a [`Committer`]). Only
+//! then may smtpd answer 250 (DESIGN.md, "The queue").
+//!
+//! The writer is blocking; async callers run [`Writer::finish`] on a
+//! blocking thread. Writes go through a 64 KiB buffer: no system call
+//! per line.
+
+mod commit;
+mod done;
+
+pub use commit::Committer;
+pub use done::mark_done;
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufWriter};
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::dir::{QueueDirs, QueueName};
+use crate::envelope::{self, Notify, Recipient};
+use crate::error::Error;
+use crate::id::QueueId;
+use crate::record::{self, Checksum, MAX_PAYLOAD, RecordType, SIZE_PAYLOAD_OFFSET, Size};
+
+/// What a successful commit reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Committed {
+    pub id: QueueId,
+    /// The message length ([`crate::record::Size::content_size`]).
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Section {
+    Envelope,
+    Content,
+    Extracted,
+}
+
+/// A queue file being written. Dropping it unfinished (or calling
+/// [`Writer::abort`]) removes the temporary file.
+#[derive(Debug)]
+pub struct Writer {
+    out: Option<BufWriter<File>>,
+    temp: PathBuf,
+    incoming: PathBuf,
+    id: QueueId,
+    committer: Committer,
+    section: Section,
+    /// Bytes written so far: the offset of the next record.
+    offset: u64,
+    checksum: Checksum,
+    size: Size,
+    has_sender: bool,
+    attributes: Vec<String>,
+    prev_partial: bool,
+    header_ended: bool,
+    extracted: [bool; 3],
+    /// A write failed; the file is useless.
+    failed: bool,
+    /// The file has its final name; Drop must not remove the temp name.
+    renamed: bool,
+}
+
+/// Temporary names are `.PID.N`: the leading dot keeps every scanner of
+/// `incoming/` away (no queue ID has a dot).
+static TEMP_SEQ: AtomicU64 = AtomicU64::new(0);
+const BUFFER: usize = 64 * 1024;
+
+fn create_temp(incoming: &Path) -> Result<(File, PathBuf), Error> {
+    let pid = std::process::id();
+    let mut tries = 0;
+    loop {
+        let n = TEMP_SEQ.fetch_add(1, Ordering::Relaxed);
+        let path = incoming.join(format!(".{pid}.{n}"));
+        let opened = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path);
+        match opened {
+            Ok(file) => return Ok((file, path)),
+            // Left over by a crashed process that had our pid.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && tries < 100 => tries += 1,
+            Err(e) => return Err(Error::io("create", path, e)),
+        }
+    }
+}
+
+impl Writer {
+    /// Start a queue file in `incoming/` under a temporary name. The
+    /// queue ID comes from `arrival` and the file's inode.
+    pub fn create(
+        dirs: &QueueDirs,
+        committer: &Committer,
+        arrival: SystemTime,
+    ) -> Result<Writer, Error> {
+        let incoming = dirs.dir(QueueName::Incoming);
+        let (file, temp) = create_temp(&incoming)?;
+        let inode = match file.metadata() {
+            Ok(meta) => meta.ino(),
+            Err(e) => {
+                let _ = fs::remove_file(&temp);
+                return Err(Error::io("stat", temp, e));
+            }
+        };
+        let mut w = Writer {
+            out: Some(BufWriter::with_capacity(BUFFER, file)),
+            temp,
+            incoming,
+            id: QueueId::new(arrival, inode),
+            committer: committer.clone(),
+            section: Section::Envelope,
+            offset: 0,
+            checksum: Checksum::default(),
+            size: Size::default(),
+            has_sender: false,
+            attributes: Vec::new(),
+            prev_partial: false,
+            header_ended: false,
+            extracted: [false; 3],
+            failed: false,
+            renamed: false,
+        };
+        let since = arrival.duration_since(UNIX_EPOCH).unwrap_or_default();
+        w.put(RecordType::Version, &record::version_payload())?;
+        // Patched at commit; the width never changes.
+        w.put(RecordType::Size, &[0; record::SIZE_LEN])?;
+        w.put(
+            RecordType::Time,
+            &record::encode_time(since.as_secs(), since.subsec_micros()),
+        )?;
+        Ok(w)
+    }
+
+    pub fn id(&self) -> &QueueId {
+        &self.id
+    }
+
+    fn sequence(&self, detail: &'static str) -> Error {
+        Error::Sequence {
+            id: self.id.clone(),
+            detail,
+        }
+    }
+
+    fn value(&self, what: &'static str, detail: &'static str) -> Error {
+        Error::Value {
+            id: self.id.clone(),
+            what,
+            detail,
+        }
+    }
+
+    /// Write one record.
+    fn put(&mut self, kind: RecordType, payload: &[u8]) -> Result<(), Error> {
+        if self.failed {
+            return Err(self.sequence("an earlier write failed"));
+        }
+        if payload.len() > MAX_PAYLOAD {
+            return Err(self.value(kind.name(), "too long"));
+        }
+        let out = self.out.as_mut().ok_or(Error::Sequence {
+            id: self.id.clone(),
+            detail: "file already closed",
+        })?;
+        if let Err(e) = record::write(out, kind, payload) {
+            self.failed = true;
+            return Err(Error::io("write", &self.temp, e));
+        }
+        // payload.len() <= MAX_PAYLOAD, checked by record::write.
+        self.offset += record::HEADER_LEN + payload.len() as u64;
+        self.checksum.add(kind, payload);
+        Ok(())
+    }
+
+    /// Check an envelope string ([`Writer::put`] checks the length of
+    /// the record).
+    fn text(&self, what: &'static str, s: &str) -> Result<(), Error> {
+        envelope::check_text(s).map_err(|detail| self.value(what, detail))
+    }
+
+    fn in_envelope(&self, what: &'static str) -> Result<(), Error> {
+        match self.section {
+            Section::Envelope => Ok(()),
+            _ => Err(self.sequence(what)),
+        }
+    }
+
+    /// The envelope sender; empty for `<>`. Exactly once, before the
+    /// content.
+    pub fn sender(&mut self, address: &str) -> Result<(), Error> {
+        self.in_envelope("sender after the envelope")?;
+        if self.has_sender {
+            return Err(self.sequence("second sender"));
+        }
+        self.text("sender", address)?;
+        self.put(RecordType::Sender, address.as_bytes())?;
+        self.has_sender = true;
+        Ok(())
+    }
+
+    /// A named attribute (names in [`crate::envelope::attr`]); each name
+    /// once, before the content.
+    pub fn attribute(&mut self, name: &str, value: &str) -> Result<(), Error> {
+        self.in_envelope("attribute after the envelope")?;
+        envelope::check_attr_name(name).map_err(|d| self.value("attribute name", d))?;
+        self.text("attribute value", value)?;
+        if self.attributes.iter().any(|a| a == name) {
+            return Err(self.value("attribute name", "duplicate"));
+        }
+        let payload = [name.as_bytes(), b"=", value.as_bytes()].concat();
+        self.put(RecordType::Attribute, &payload)?;
+        self.attributes.push(name.to_string());
+        Ok(())
+    }
+
+    /// A recipient: in the envelope before the content, or in the
+    /// extracted section after it (recipients added by BCC actions).
+    pub fn recipient(&mut self, r: &Recipient) -> Result<(), Error> {
+        if self.section == Section::Content {
+            return Err(self.sequence("recipient inside the content"));
+        }
+        if r.address.is_empty() {
+            return Err(self.value("recipient", "empty address"));
+        }
+        if Notify::from_bits(r.notify.bits()).is_none() {
+            return Err(self.value("recipient", "NEVER with other NOTIFY keywords"));
+        }
+        self.text("recipient", &r.address)?;
+        self.text("original recipient", &r.original)?;
+        self.text("ORCPT", r.orcpt.as_deref().unwrap_or_default())?;
+        self.put(RecordType::Recipient, &r.encode())?;
+        self.size.recipient_count += 1;
+        Ok(())
+    }
+
+    /// End the envelope; content lines follow. The first content call
+    /// does this too.
+    pub fn begin_content(&mut self) -> Result<(), Error> {
+        self.in_envelope("content started twice")?;
+        self.put(RecordType::ContentStart, b"")?;
+        self.size.content_offset = self.offset;
+        self.section = Section::Content;
+        Ok(())
+    }
+
+    fn in_content(&mut self, what: &'static str) -> Result<(), Error> {
+        match self.section {
+            Section::Envelope => self.begin_content(),
+            Section::Content => Ok(()),
+            Section::Extracted => Err(self.sequence(what)),
+        }
+    }
+
+    /// A content line without its terminator. With `complete == false`
+    /// the line continues in the next call. Lines longer than a record
+    /// are split into partial-line records.
+    pub fn line(&mut self, bytes: &[u8], complete: bool) -> Result<(), Error> {
+        self.in_content("content after the extracted section")?;
+        if bytes.is_empty() && !complete {
+            return Ok(());
+        }
+        let mut chunks = bytes.chunks(MAX_PAYLOAD).peekable();
+        if bytes.is_empty() {
+            self.put(RecordType::Line, b"")?;
+        }
+        while let Some(chunk) = chunks.next() {
+            let last = chunks.peek().is_none();
+            let kind = match last && complete {
+                true => RecordType::Line,
+                false => RecordType::PartialLine,
+            };
+            self.put(kind, chunk)?;
+        }
+        self.size.content_size += bytes.len() as u64 + u64::from(complete);
+        self.prev_partial = !complete;
+        Ok(())
+    }
+
+    /// The boundary between header and body: readers see an empty line
+    /// here. At most once, not inside a partial line.
+    pub fn end_headers(&mut self) -> Result<(), Error> {
+        self.in_content("header end after the content")?;
+        if self.header_ended {
+            return Err(self.sequence("second header end"));
+        }
+        if self.prev_partial {
+            return Err(self.sequence("header end inside a partial line"));
+        }
+        self.put(RecordType::HeaderEnd, b"")?;
+        self.size.content_size += 1;
+        self.header_ended = true;
+        Ok(())
+    }
+
+    /// End the content (a partial last line stays unterminated); hold,
+    /// filter, redirect and extra recipients may follow. Calling it again
+    /// does nothing.
+    pub fn begin_extracted(&mut self) -> Result<(), Error> {
+        match self.section {
+            Section::Extracted => return Ok(()),
+            Section::Envelope => self.begin_content()?,
+            Section::Content => {}
+        }
+        self.put(RecordType::ExtractedStart, b"")?;
+        self.section = Section::Extracted;
+        Ok(())
+    }
+
+    fn extracted_once(
+        &mut self,
+        slot: usize,
+        kind: RecordType,
+        what: &'static str,
+        value: &str,
+    ) -> Result<(), Error> {
+        self.begin_extracted()?;
+        if self.extracted[slot] {
+            return Err(self.value(what, "given twice"));
+        }
+        if value.is_empty() && kind != RecordType::Hold {
+            return Err(self.value(what, "empty"));
+        }
+        self.text(what, value)?;
+        self.put(kind, value.as_bytes())?;
+        self.extracted[slot] = true;
+        Ok(())
+    }
+
+    /// Put the message on hold (a HOLD action), with the reason.
+    pub fn hold(&mut self, reason: &str) -> Result<(), Error> {
+        self.extracted_once(0, RecordType::Hold, "hold reason", reason)
+    }
+
+    /// Route the message through a content filter, `transport:nexthop`
+    /// (a FILTER action or `content_filter`).
+    pub fn filter(&mut self, nexthop: &str) -> Result<(), Error> {
+        if !nexthop.contains(':') {
+            return Err(self.value("filter", "not transport:nexthop"));
+        }
+        self.extracted_once(1, RecordType::Filter, "filter", nexthop)
+    }
+
+    /// Deliver to `addr` instead of the recipients (a REDIRECT action).
+    pub fn redirect(&mut self, addr: &str) -> Result<(), Error> {
+        self.extracted_once(2, RecordType::Redirect, "redirect", addr)
+    }
+
+    /// Commit: end record, size record patched, fdatasync, rename to
+    /// `incoming/ID`, directory fsync. On success the message is safe
+    /// from a crash or power loss; on error there is no queue file.
+    pub fn finish(mut self) -> Result<Committed, Error> {
+        if !self.has_sender {
+            return Err(self.sequence("no sender"));
+        }
+        self.begin_extracted()?;
+        self.put(RecordType::End, &self.checksum.value().to_be_bytes())?;
+        let file = self
+            .out
+            .take()
+            .ok_or(Error::Sequence {
+                id: self.id.clone(),
+                detail: "file already closed",
+            })?
+            .into_inner()
+            .map_err(|e| Error::io("write", &self.temp, e.into_error()))?;
+        file.write_all_at(&self.size.encode(), SIZE_PAYLOAD_OFFSET)
+            .map_err(|e| Error::io("write", &self.temp, e))?;
+        // A new file: fdatasync also writes the size, which is the only
+        // metadata a reader needs.
+        file.sync_data()
+            .map_err(|e| Error::io("fsync", &self.temp, e))?;
+        drop(file);
+        let path = self.incoming.join(self.id.as_str());
+        rename_noreplace(&self.temp, &path).map_err(|e| Error::io("rename", &path, e))?;
+        self.renamed = true;
+        if let Err(e) = self.committer.sync_dir(&self.incoming) {
+            // Not durable, so not acknowledged: the client retries, and
+            // a second copy must not be delivered as well.
+            let _ = fs::remove_file(&path);
+            return Err(e);
+        }
+        Ok(Committed {
+            id: self.id.clone(),
+            size: self.size.content_size,
+        })
+    }
+
+    /// Give up; the temporary file is removed.
+    pub fn abort(self) {}
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        if !self.renamed {
+            let _ = fs::remove_file(&self.temp);
+        }
+    }
+}
+
+/// Rename without replacing an existing file.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
+    use nix::errno::Errno;
+    use nix::fcntl::{AT_FDCWD, RenameFlags, renameat2};
+    match renameat2(AT_FDCWD, from, AT_FDCWD, to, RenameFlags::RENAME_NOREPLACE) {
+        Ok(()) => Ok(()),
+        // A file system without RENAME_NOREPLACE.
+        Err(Errno::EINVAL | Errno::ENOSYS) => link_and_unlink(from, to),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
+    link_and_unlink(from, to)
+}
+
+/// qmail's way: link() refuses an existing name.
+fn link_and_unlink(from: &Path, to: &Path) -> io::Result<()> {
+    fs::hard_link(from, to)?;
+    fs::remove_file(from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup() -> (tempfile::TempDir, QueueDirs, Committer) {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dirs = QueueDirs::new(tmp.path());
+        dirs.create_all().expect("dirs");
+        (tmp, dirs, Committer::new())
+    }
+
+    fn incoming_names(dirs: &QueueDirs) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dirs.dir(QueueName::Incoming))
+            .expect("readdir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn writers_move_to_blocking_threads_and_committers_are_shared() {
+        fn send<T: Send + 'static>() {}
+        fn shared<T: Send + Sync + 'static>() {}
+        send::<Writer>();
+        shared::<Committer>();
+        shared::<crate::QueueFile>();
+    }
+
+    #[test]
+    fn drop_and_abort_remove_the_temporary_file() {
+        let (_tmp, dirs, c) = setup();
+        let w = Writer::create(&dirs, &c, SystemTime::now()).expect("create");
+        let names = incoming_names(&dirs);
+        assert_eq!(names.len(), 1);
+        assert!(names[0].starts_with('.'), "{names:?}");
+        assert!(names[0].parse::<QueueId>().is_err());
+        let mode = fs::metadata(dirs.dir(QueueName::Incoming).join(&names[0]))
+            .expect("stat")
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        w.abort();
+        assert!(incoming_names(&dirs).is_empty());
+        drop(Writer::create(&dirs, &c, SystemTime::now()).expect("create"));
+        assert!(incoming_names(&dirs).is_empty());
+    }
+
+    #[test]
+    fn misuse_is_a_sequence_error() {
+        let (_tmp, dirs, c) = setup();
+        let mut w = Writer::create(&dirs, &c, SystemTime::now()).expect("create");
+        w.sender("a@b").expect("sender");
+        assert!(matches!(w.sender("c@d"), Err(Error::Sequence { .. })));
+        w.line(b"Subject: x", false).expect("line");
+        assert!(matches!(w.end_headers(), Err(Error::Sequence { .. })));
+        assert!(matches!(
+            w.recipient(&Recipient::new("x@y")),
+            Err(Error::Sequence { .. })
+        ));
+        assert!(matches!(w.attribute("a", "b"), Err(Error::Sequence { .. })));
+        w.begin_extracted().expect("extracted");
+        assert!(matches!(w.line(b"x", true), Err(Error::Sequence { .. })));
+        w.hold("why").expect("hold");
+        assert!(matches!(w.hold("again"), Err(Error::Value { .. })));
+        assert!(matches!(w.filter("nocolon"), Err(Error::Value { .. })));
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        let (_tmp, dirs, c) = setup();
+        let mut w = Writer::create(&dirs, &c, SystemTime::now()).expect("create");
+        assert!(matches!(
+            w.sender("a\r\nRCPT TO:<x>"),
+            Err(Error::Value { .. })
+        ));
+        assert!(matches!(
+            w.attribute("Bad=Name", "v"),
+            Err(Error::Value { .. })
+        ));
+        w.attribute("helo_name", "x").expect("attr");
+        assert!(matches!(
+            w.attribute("helo_name", "y"),
+            Err(Error::Value { .. })
+        ));
+        let never_and_success = Recipient {
+            notify: Notify::NEVER | Notify::SUCCESS,
+            ..Recipient::new("a@b")
+        };
+        assert!(matches!(
+            w.recipient(&never_and_success),
+            Err(Error::Value { .. })
+        ));
+        assert!(matches!(
+            w.recipient(&Recipient::new("")),
+            Err(Error::Value { .. })
+        ));
+    }
+
+    #[test]
+    fn values_longer_than_a_record_are_refused_and_the_file_stays_usable() {
+        let (_tmp, dirs, c) = setup();
+        let mut w = Writer::create(&dirs, &c, SystemTime::now()).expect("create");
+        let long = "x".repeat(MAX_PAYLOAD);
+        assert!(matches!(
+            w.attribute("helo_name", &long),
+            Err(Error::Value { .. })
+        ));
+        assert!(matches!(w.sender(&long), Ok(())));
+        assert!(matches!(
+            w.recipient(&Recipient::new(long)),
+            Err(Error::Value { .. })
+        ));
+        w.recipient(&Recipient::new("a@b")).expect("rcpt");
+        w.finish().expect("finish");
+    }
+
+    #[test]
+    fn finish_without_sender_leaves_nothing() {
+        let (_tmp, dirs, c) = setup();
+        let w = Writer::create(&dirs, &c, SystemTime::now()).expect("create");
+        assert!(matches!(w.finish(), Err(Error::Sequence { .. })));
+        assert!(incoming_names(&dirs).is_empty());
+    }
+}
