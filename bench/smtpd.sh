@@ -17,7 +17,10 @@
 #    private memory (Private_Clean + Private_Dirty of smaps_rollup) of one
 #    such process, the least another session costs.
 # The machine is shared and noisy, so only the ratios of one run mean
-# anything. Needs root (Postfix's master) and a release build of ours,
+# anything. On ext4, creating files is slow for a few minutes after many
+# files were deleted nearby (the inode allocator skips recently deleted
+# inodes); both servers suffer it alike, but let a few minutes pass
+# between runs of this script, which deletes its files when it ends. Needs root (Postfix's master) and a release build of ours,
 # which this script makes.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -31,17 +34,22 @@ command -v smtp-source >/dev/null || { echo "bench: smtp-source is missing (scri
 cargo build --release -q -p smtpd --bin smtpd
 
 work=$(mktemp -d /tmp/bench-smtpd.XXXXXX)
+chmod 755 "$work" # the Postfix instance runs as user postfix
 cleanup() {
     scripts/real-postfix stop "$work/real" || true
     [[ -n ${our_pid:-} ]] && kill "$our_pid" 2>/dev/null || true
     rm -rf "$work"
 }
 trap cleanup EXIT
-ulimit -n 65536
+ulimit -n "$(ulimit -Hn)"
 
 scripts/real-postfix start "$work/real" "$real_port" 'smtpd_client_connection_count_limit = 0' 'default_process_limit = 1100'
 
 mkdir -p "$work/ours/etc" "$work/ours/spool"
+# The queue directories, as `postfix start` will make them (issue 5).
+for q in incoming active deferred hold corrupt defer bounce trace; do
+    mkdir -m 700 "$work/ours/spool/$q"
+done
 cat > "$work/ours/etc/main.cf" <<MAIN
 queue_directory = $work/ours/spool
 myhostname = ours.example
@@ -59,7 +67,7 @@ rate() { # port sessions count size -> msgs/s
     start=$(date +%s.%N)
     smtp-source -s "$2" -m "$3" -l "$4" -f bench@example.com -t rcpt@example.net "127.0.0.1:$1"
     end=$(date +%s.%N)
-    echo "$3 / ($end - $start)" | bc -l
+    awk -v n="$3" -v a="$start" -v b="$end" 'BEGIN { print n / (b - a) }'
 }
 
 printf '%-8s %-9s %12s %12s %7s\n' size sessions postfix/s ours/s ratio
@@ -69,41 +77,40 @@ for size in 4096 102400; do
     for sessions in 1 10 50; do
         p=$(rate "$real_port" "$sessions" "$count" "$size")
         o=$(rate "$our_port" "$sessions" "$count" "$size")
-        printf '%-8s %-9s %12.0f %12.0f %6.1fx\n' "$size" "$sessions" "$p" "$o" "$(echo "$o / $p" | bc -l)"
+        printf '%-8s %-9s %12.0f %12.0f %6.1fx\n' "$size" "$sessions" "$p" "$o" "$(awk -v o="$o" -v p="$p" 'BEGIN { print o / p }')"
     done
 done
 
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 private_kb() { awk '/^Private_(Clean|Dirty)/ { s += $2 } END { print s }' "/proc/$1/smaps_rollup"; }
-hold_idle() { # port count: open count sessions, read each banner, wait on stdin
-    python3 - "$1" "$2" <<'PY'
-import socket, sys
-port, n = int(sys.argv[1]), int(sys.argv[2])
+hold_idle() { # port count: open count sessions, read each banner, then wait
+    python3 - "$1" "$2" "$work/idle.ready" <<'PY' &
+import socket, sys, time
+port, n, ready = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 conns = []
 for _ in range(n):
     s = socket.create_connection(("127.0.0.1", port))
     s.recv(512)
     conns.append(s)
-print("open", flush=True)
-sys.stdin.read()
+open(ready, "w").close()
+time.sleep(600)
 PY
+    idle_pid=$!
+    for _ in $(seq 600); do [[ -e $work/idle.ready ]] && break; sleep 0.1; done
+    rm -f "$work/idle.ready"
+    sleep 0.5
 }
 
 before=$(rss_kb "$our_pid")
-coproc IDLE { hold_idle "$our_port" "$idle"; }
-read -r _ <&"${IDLE[0]}"
+hold_idle "$our_port" "$idle"
 after=$(rss_kb "$our_pid")
-exec {IDLE[1]}>&-
-wait "$IDLE_PID" || true
-ours_kb=$(echo "($after - $before) / $idle" | bc -l)
+kill "$idle_pid"
+ours_kb=$(awk -v a="$after" -v b="$before" -v n="$idle" 'BEGIN { print (a - b) / n }')
 
-coproc IDLE { hold_idle "$real_port" 1; }
-read -r _ <&"${IDLE[0]}"
-sleep 0.5
-smtpd_pid=$(pgrep -f -n "smtpd -n 127.0.0.1:$real_port" || pgrep -n -x smtpd)
+hold_idle "$real_port" 1
+smtpd_pid=$(pgrep -n -u postfix -x smtpd)
 postfix_kb=$(private_kb "$smtpd_pid")
-exec {IDLE[1]}>&-
-wait "$IDLE_PID" || true
+kill "$idle_pid"
 
 printf '\nidle session memory: postfix %d KB/process (private), ours %.1f KB/session (%d sessions), ratio 1/%.0f\n' \
-    "$postfix_kb" "$ours_kb" "$idle" "$(echo "$postfix_kb / $ours_kb" | bc -l)"
+    "$postfix_kb" "$ours_kb" "$idle" "$(awk -v p="$postfix_kb" -v o="$ours_kb" 'BEGIN { print p / o }')"

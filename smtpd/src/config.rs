@@ -9,17 +9,23 @@ use conf::Config;
 use conf::value;
 
 use crate::bare_newline::BareNewline;
+use crate::header_rewrite::{self, HeaderRewrite};
+use crate::log::Log;
 use crate::networks::{self, NetworkList};
 
 /// Every parameter [`Settings::from_config`] reads; the binary's header
 /// documents exactly these (a test checks both directions).
 pub const PARAMETERS: &[&str] = &[
-    "default_process_limit",
     "disable_vrfy_command",
+    "inet_interfaces",
+    "inet_protocols",
     "line_length_limit",
+    "local_header_rewrite_clients",
     "mail_name",
     "message_size_limit",
     "myhostname",
+    "mynetworks",
+    "remote_header_rewrite_domain",
     "smtpd_banner",
     "smtpd_client_connection_count_limit",
     "smtpd_client_event_limit_exceptions",
@@ -61,6 +67,8 @@ pub enum Error {
         name: &'static str,
         source: networks::Error,
     },
+    #[error(transparent)]
+    HeaderRewrite(#[from] header_rewrite::Error),
     #[error("invalid {name} value: \"{value}\"")]
     Invalid { name: &'static str, value: String },
 }
@@ -116,12 +124,18 @@ pub struct Settings {
     /// Lower-case EHLO keywords not to announce.
     pub discard_ehlo_keywords: Vec<String>,
     pub tls: TlsSettings,
-    /// Sessions this process serves at once.
+    /// Sessions this process serves at once: as many as its file
+    /// descriptor limit allows, two each (socket and queue file), so that
+    /// a client past it gets a 421 instead of a failed accept.
     pub session_limit: usize,
     /// Sessions one client address may hold; 0: no limit.
     pub client_connection_limit: usize,
     pub client_limit_exceptions: NetworkList,
     pub client_port_logging: bool,
+    /// Whose headers cleanup rewrites, and how.
+    pub header_rewrite: HeaderRewrite,
+    /// Where log lines go (`tracing`, target `smtpd`, by default).
+    pub log: Log,
 }
 
 fn int(config: &Config, name: &'static str, min: i64) -> Result<i64, Error> {
@@ -176,26 +190,49 @@ impl Settings {
                 .map(|k| k.to_ascii_lowercase())
                 .collect(),
             tls: tls(config)?,
-            session_limit: count(config, "default_process_limit", 1)?,
+            session_limit: session_limit(),
             client_connection_limit: count(config, "smtpd_client_connection_count_limit", 0)?,
             client_limit_exceptions: list(config, "smtpd_client_event_limit_exceptions")?,
             client_port_logging: config.get_bool("smtpd_client_port_logging")?,
+            header_rewrite: HeaderRewrite::from_config(config)?,
+            log: Log::tracing(),
         })
     }
 
-    /// Settings for tests: the built-in defaults with `overrides`, and
-    /// no dependence on the host (fixed host name, no networks).
+    /// Settings for tests: the built-in defaults (compatibility level
+    /// 3.6, as a fresh main.cf has it) with `overrides`, no dependence on
+    /// the host (fixed host name, no networks), and a log that keeps
+    /// nothing (replace `log` to see it).
     pub fn for_tests(overrides: &[(&str, &str)]) -> Result<Settings, Error> {
         let mut all: Vec<(String, String)> = vec![
             ("myhostname".into(), "mx.example.test".into()),
             ("mydomain".into(), "example.test".into()),
             ("mynetworks".into(), "".into()),
+            ("compatibility_level".into(), "3.6".into()),
+            ("local_header_rewrite_clients".into(), "".into()),
         ];
-        all.extend(overrides.iter().map(|(n, v)| (n.to_string(), v.to_string())));
+        all.extend(
+            overrides
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string())),
+        );
         let config = Config::defaults(std::path::Path::new("/nonexistent"));
         let config = Config::with_main(config.dir(), config.main_cf().clone(), &all);
-        Settings::from_config(&config)
+        let mut settings = Settings::from_config(&config)?;
+        settings.log = Log::memory().0;
+        Ok(settings)
     }
+}
+
+/// Descriptors kept for the listener, tables, logs and the runtime.
+const RESERVED_FDS: u64 = 64;
+
+/// From `RLIMIT_NOFILE` (soft): two descriptors per session.
+fn session_limit() -> usize {
+    let (soft, _) = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
+        .unwrap_or((1024, 1024));
+    let sessions = soft.saturating_sub(RESERVED_FDS) / 2;
+    usize::try_from(sessions.max(1)).unwrap_or(usize::MAX)
 }
 
 /// `normalize` (and its alias `yes`) or `reject`. `no`, Postfix 3.7's
@@ -309,7 +346,11 @@ mod tests {
     #[test]
     fn bad_values_name_the_parameter() {
         let err = Settings::for_tests(&[("smtpd_forbid_bare_newline", "maybe")]);
-        assert!(err.unwrap_err().to_string().contains("smtpd_forbid_bare_newline"));
+        assert!(
+            err.unwrap_err()
+                .to_string()
+                .contains("smtpd_forbid_bare_newline")
+        );
         let err = Settings::for_tests(&[("line_length_limit", "100")]);
         assert!(err.unwrap_err().to_string().contains("line_length_limit"));
         let err = Settings::for_tests(&[("smtpd_forbid_bare_newline_reject_code", "450")]);

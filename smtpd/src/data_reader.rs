@@ -107,7 +107,10 @@ impl DataReader {
     /// Read content from `input`, giving records to `sink`.
     pub fn feed(&mut self, input: &[u8], sink: &mut impl FnMut(&[u8], bool)) -> Progress {
         if self.done {
-            return Progress { used: 0, done: true };
+            return Progress {
+                used: 0,
+                done: true,
+            };
         }
         let acct = &mut self.acct;
         let prev_crlf = &mut self.prev_crlf;
@@ -176,7 +179,9 @@ impl ChunkReader {
 
     /// Read up to the end of the current chunk; returns the bytes used.
     pub fn feed(&mut self, input: &[u8], sink: &mut impl FnMut(&[u8], bool)) -> usize {
-        let take = input.len().min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
+        let take = input
+            .len()
+            .min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
         let chunk = &input[..take];
         let acct = &mut self.acct;
         self.split.feed(chunk, &mut |rec: Record<'_>| {
@@ -219,10 +224,18 @@ impl ChunkReader {
 mod tests {
     use super::*;
 
-    fn data(mode: Mode, max: usize, limit: u64, chunks: &[&[u8]]) -> (Vec<String>, Progress, Verdict) {
+    fn data(
+        mode: Mode,
+        max: usize,
+        limit: u64,
+        chunks: &[&[u8]],
+    ) -> (Vec<String>, Progress, Verdict) {
         let mut r = DataReader::new(mode, max, limit);
         let mut lines = Vec::new();
-        let mut last = Progress { used: 0, done: false };
+        let mut last = Progress {
+            used: 0,
+            done: false,
+        };
         for c in chunks {
             last = r.feed(c, &mut |b: &[u8], complete| {
                 let mark = if complete { "" } else { "+" };
@@ -236,7 +249,13 @@ mod tests {
     fn empty_message_ends_at_first_dot() {
         let (lines, p, v) = data(Mode::Normalize, 100, 0, &[b".\r\nQUIT\r\n"]);
         assert!(lines.is_empty());
-        assert_eq!(p, Progress { used: 3, done: true });
+        assert_eq!(
+            p,
+            Progress {
+                used: 3,
+                done: true
+            }
+        );
         assert_eq!(v, Verdict::Ok { size: 0 });
     }
 
@@ -251,7 +270,13 @@ mod tests {
     fn terminator_split_across_reads() {
         let (lines, p, v) = data(Mode::Normalize, 100, 0, &[b"a\r\n.", b"\r", b"\nRSET"]);
         assert_eq!(lines, ["a"]);
-        assert_eq!(p, Progress { used: 1, done: true });
+        assert_eq!(
+            p,
+            Progress {
+                used: 1,
+                done: true
+            }
+        );
         assert_eq!(v, Verdict::Ok { size: 3 });
     }
 
@@ -297,7 +322,7 @@ mod tests {
     #[test]
     fn chunks_keep_exact_counts() {
         let mut r = ChunkReader::new(Mode::Normalize, 100, 0);
-        let mut lines = Vec::new();
+        let mut lines: Vec<String> = Vec::new();
         let mut sink = |b: &[u8], _c: bool| lines.push(String::from_utf8_lossy(b).into_owned());
         r.start_chunk(7);
         assert_eq!(r.feed(b"hel", &mut sink), 3);
@@ -307,7 +332,6 @@ mod tests {
         assert_eq!(r.feed(b".ab", &mut sink), 3);
         r.finish(&mut sink);
         assert_eq!(r.total(), 12);
-        drop(sink);
         assert_eq!(lines, ["hello", ".ab"]);
         assert_eq!(r.verdict(), Verdict::Ok { size: 12 });
     }

@@ -110,7 +110,9 @@ impl LineSplitter {
     where
         F: FnMut(Record<'_>) -> ControlFlow<()>,
     {
-        while self.pending.len() > self.max {
+        // A final CR is not content yet: it may belong to CRLF.
+        let content = |p: &[u8]| p.len() - usize::from(p.last() == Some(&b'\r'));
+        while content(&self.pending) > self.max {
             let head: Vec<u8> = self.pending.drain(..self.max).collect();
             let _ = self.emit(&head, false, false, f);
         }
@@ -168,12 +170,20 @@ mod tests {
         let mut out = Vec::new();
         for c in chunks {
             s.feed(c, &mut |r: Record<'_>| {
-                out.push((String::from_utf8_lossy(r.bytes).into_owned(), r.complete, r.crlf));
+                out.push((
+                    String::from_utf8_lossy(r.bytes).into_owned(),
+                    r.complete,
+                    r.crlf,
+                ));
                 ControlFlow::Continue(())
             });
         }
         s.finish(&mut |r: Record<'_>| {
-            out.push((String::from_utf8_lossy(r.bytes).into_owned(), r.complete, r.crlf));
+            out.push((
+                String::from_utf8_lossy(r.bytes).into_owned(),
+                r.complete,
+                r.crlf,
+            ));
             ControlFlow::Continue(())
         });
         out

@@ -116,7 +116,10 @@ fn parse_net(pattern: &str) -> Option<Entry> {
         Some((a, l)) => (a, Some(l)),
         None => (pattern, None),
     };
-    let addr = addr.strip_prefix('[').and_then(|a| a.strip_suffix(']')).unwrap_or(addr);
+    let addr = addr
+        .strip_prefix('[')
+        .and_then(|a| a.strip_suffix(']'))
+        .unwrap_or(addr);
     let ip: IpAddr = addr.parse().ok()?;
     let (value, bits, v4) = match ip {
         IpAddr::V4(a) => (u128::from(u32::from(a)), 32, true),
@@ -196,8 +199,8 @@ mod tests {
 
     #[test]
     fn cidr_and_addresses_match() {
-        let list = NetworkList::parse("127.0.0.0/8, [::1]/128 192.0.2.7 [2001:db8::]/32")
-            .expect("valid");
+        let list =
+            NetworkList::parse("127.0.0.0/8, [::1]/128 192.0.2.7 [2001:db8::]/32").expect("valid");
         assert!(list.matches("unknown", ip("127.1.2.3")));
         assert!(list.matches("unknown", ip("::1")));
         assert!(list.matches("unknown", ip("192.0.2.7")));

@@ -195,7 +195,11 @@ pub fn too_many_errors(myhostname: &str) -> Reply {
 }
 
 pub fn timeout(myhostname: &str) -> Reply {
-    make(421, "4.4.2", format!("{myhostname} Error: timeout exceeded"))
+    make(
+        421,
+        "4.4.2",
+        format!("{myhostname} Error: timeout exceeded"),
+    )
 }
 
 /// All sessions of this process are in use (the `Semaphore` is empty).
@@ -306,6 +310,10 @@ pub fn data_after_bdat() -> Reply {
     make(503, "5.5.1", "Error: DATA after BDAT")
 }
 
+pub fn rcpt_after_bdat() -> Reply {
+    make(503, "5.5.1", "Error: RCPT after BDAT")
+}
+
 pub fn mail_after_bdat() -> Reply {
     make(503, "5.5.1", "Error: MAIL after BDAT")
 }
@@ -353,35 +361,92 @@ mod tests {
             (sender_ok(), "250 2.1.0 Ok\r\n"),
             (recipient_ok(), "250 2.1.5 Ok\r\n"),
             (need_mail(), "503 5.5.1 Error: need MAIL command\r\n"),
-            (no_valid_recipients(), "554 5.5.1 Error: no valid recipients\r\n"),
+            (
+                no_valid_recipients(),
+                "554 5.5.1 Error: no valid recipients\r\n",
+            ),
             (mail_syntax(), "501 5.5.4 Syntax: MAIL FROM:<address>\r\n"),
-            (unsupported_option("X=1"), "555 5.5.4 Unsupported option: X=1\r\n"),
-            (bad_rcpt_parameter("NOTIFY"), "501 5.5.4 Error: Bad NOTIFY parameter syntax\r\n"),
+            (
+                unsupported_option("X=1"),
+                "555 5.5.4 Unsupported option: X=1\r\n",
+            ),
+            (
+                bad_rcpt_parameter("NOTIFY"),
+                "501 5.5.4 Error: Bad NOTIFY parameter syntax\r\n",
+            ),
             (queued("4Zz"), "250 2.0.0 Ok: queued as 4Zz\r\n"),
-            (chunks_queued(7, "X"), "250 2.0.0 Ok: 7 bytes queued as X\r\n"),
-            (bare_newline(550, "mx"), "550 5.5.2 mx Error: bare <LF> received\r\n"),
-            (too_many_errors("mx"), "421 4.7.0 mx Error: too many errors\r\n"),
+            (
+                chunks_queued(7, "X"),
+                "250 2.0.0 Ok: 7 bytes queued as X\r\n",
+            ),
+            (
+                bare_newline(550, "mx"),
+                "550 5.5.2 mx Error: bare <LF> received\r\n",
+            ),
+            (
+                too_many_errors("mx"),
+                "421 4.7.0 mx Error: too many errors\r\n",
+            ),
             (etrn_syntax(), "500 Syntax: ETRN domain\r\n"),
-            (etrn_unavailable("x.org"), "459 <x.org>: service unavailable\r\n"),
-            (bdat_discarded(5), "551 5.0.0 Discarded 5 bytes after earlier error\r\n"),
-            (needs_smtputf8("sender"), "553 5.6.7 Error: non-ASCII sender address requires SMTPUTF8\r\n"),
+            (
+                etrn_unavailable("x.org"),
+                "459 <x.org>: service unavailable\r\n",
+            ),
+            (
+                bdat_discarded(5),
+                "551 5.0.0 Discarded 5 bytes after earlier error\r\n",
+            ),
+            (
+                needs_smtputf8("sender"),
+                "553 5.6.7 Error: non-ASCII sender address requires SMTPUTF8\r\n",
+            ),
         ];
         for (reply, wire) in cases {
             assert_eq!(reply.render(), wire);
         }
         // The rest must at least construct (their literals are checked).
         for r in [
-            etrn_send_helo_first(), send_helo_first(), nested_mail(), need_rcpt(),
-            rcpt_syntax(), bad_sender(), bad_recipient(), bad_size_syntax(),
-            size_exceeds_limit(), bad_mail_parameter("RET"), too_many_recipients(),
-            unknown_command(), bad_syntax(), bad_utf8(), start_data(), chunk_ok(1),
-            message_too_big(), queue_write_error(), bye(), timeout("mx"), overloaded("mx"),
-            too_many_connections_from("mx", "192.0.2.1"), shutting_down("mx"),
-            ready_to_start_tls(), not_implemented(), starttls_syntax(), tls_already_active(),
-            tls_unavailable(), starttls_first(), auth_not_enabled(), vrfy_disabled(),
-            vrfy_syntax(), cannot_verify("a@b"), etrn_bad_parameter(),
-            transaction_in_progress(), help(), data_after_bdat(), mail_after_bdat(),
-            bdat_syntax(), forbidden_command(), pipelining_violation(),
+            etrn_send_helo_first(),
+            send_helo_first(),
+            nested_mail(),
+            need_rcpt(),
+            rcpt_syntax(),
+            bad_sender(),
+            bad_recipient(),
+            bad_size_syntax(),
+            size_exceeds_limit(),
+            bad_mail_parameter("RET"),
+            too_many_recipients(),
+            unknown_command(),
+            bad_syntax(),
+            bad_utf8(),
+            start_data(),
+            chunk_ok(1),
+            message_too_big(),
+            queue_write_error(),
+            bye(),
+            timeout("mx"),
+            overloaded("mx"),
+            too_many_connections_from("mx", "192.0.2.1"),
+            shutting_down("mx"),
+            ready_to_start_tls(),
+            not_implemented(),
+            starttls_syntax(),
+            tls_already_active(),
+            tls_unavailable(),
+            starttls_first(),
+            auth_not_enabled(),
+            vrfy_disabled(),
+            vrfy_syntax(),
+            cannot_verify("a@b"),
+            etrn_bad_parameter(),
+            transaction_in_progress(),
+            help(),
+            data_after_bdat(),
+            mail_after_bdat(),
+            bdat_syntax(),
+            forbidden_command(),
+            pipelining_violation(),
         ] {
             assert!(r.render().ends_with("\r\n"));
         }

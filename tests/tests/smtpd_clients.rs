@@ -4,7 +4,7 @@
 //! sent, after the `Received:` header smtpd adds, and postcat must show it.
 
 use std::fs;
-use std::io::Write;
+use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
@@ -22,6 +22,7 @@ fn instance() -> Instance {
         .param("smtpd_tls_security_level", "may")
         .param("smtpd_tls_cert_file", &cert.display().to_string())
         .param("smtpd_tls_key_file", &key.display().to_string())
+        .param("smtpd_tls_received_header", "yes")
         .build()
 }
 
@@ -73,7 +74,8 @@ last line\n";
 fn swaks(inst: &Instance, extra: &[&str]) -> String {
     let swaks = e2e::peer("swaks").unwrap();
     let data = inst.path("message.eml");
-    fs::write(&data, MESSAGE).unwrap();
+    // swaks ends the data with CRLF.CRLF itself.
+    fs::write(&data, MESSAGE.strip_suffix('\n').unwrap()).unwrap();
     let out = Command::new(swaks)
         .args(["--server", &inst.smtp_addr(), "--from", "alice@example.net"])
         .args(["--to", "bob@example.org", "--helo", "client.test"])
@@ -195,15 +197,39 @@ fn openssl_s_client_starttls() {
         .spawn()
         .unwrap();
     let mut input = child.stdin.take().unwrap();
-    let dialogue = format!(
-        "EHLO client.test\nMAIL FROM:<alice@example.net>\nRCPT TO:<bob@example.org>\nDATA\n{}.\nQUIT\n",
-        MESSAGE.replace("\n.", "\n..")
-    );
-    input.write_all(dialogue.as_bytes()).unwrap();
+    let mut output = BufReader::new(child.stdout.take().unwrap());
+    // RFC 2920: EHLO and DATA end a pipelined group; smtpd refuses what
+    // comes before their reply (smtpd_forbid_unauth_pipelining).
+    let groups = [
+        "EHLO client.test\n".to_owned(),
+        "MAIL FROM:<alice@example.net>\nRCPT TO:<bob@example.org>\nDATA\n".to_owned(),
+        format!("{}.\n", MESSAGE.replace("\n.", "\n..")),
+        "QUIT\n".to_owned(),
+    ];
+    let ends = ["250 ", "354 ", "250 ", "221 "];
+    let mut transcript = String::new();
+    for (group, end) in groups.iter().zip(ends) {
+        input.write_all(group.as_bytes()).unwrap();
+        input.flush().unwrap();
+        loop {
+            let mut line = String::new();
+            assert!(
+                output.read_line(&mut line).unwrap() > 0,
+                "closed:\n{transcript}"
+            );
+            transcript.push_str(&line);
+            if line.starts_with(end) {
+                break;
+            }
+            assert!(!line.starts_with(['4', '5']), "{transcript}");
+        }
+    }
     drop(input);
-    let out = child.wait_with_output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("250 2.0.0 Ok: queued as "), "{text}");
+    child.wait().unwrap();
+    assert!(
+        transcript.contains("250 2.0.0 Ok: queued as "),
+        "{transcript}"
+    );
     assert_one_message_as_sent(&inst);
 }
 

@@ -19,8 +19,10 @@ const MESSAGES_PER_CLIENT: usize = 300;
 
 /// A message that names itself, so the queue can be checked against it.
 fn message(client: usize, n: usize) -> String {
-    let mut text =
-        format!("Subject: crash test {client}/{n}\nMessage-ID: <{client}.{n}@crash.test>\n\n");
+    let mut text = format!(
+        "Subject: crash test {client}/{n}\nMessage-ID: <{client}.{n}@crash.test>\n\
+             From: a@crash.test\nDate: Sat, 21 Nov 2026 08:00:00 +0000\n\n"
+    );
     for line in 0..40 {
         text.push_str(&format!(
             "client {client} message {n} line {line} ..........................\n"
@@ -30,24 +32,30 @@ fn message(client: usize, n: usize) -> String {
     text
 }
 
-/// One client: sends its messages, records the ones acknowledged.
+/// One client: sends its messages, each until it is acknowledged (a
+/// connection refused or cut by a kill is retried, as a real client
+/// would), and records the acknowledged ones.
 fn client(inst: &Instance, client: usize, acked: &Mutex<HashMap<String, String>>) {
     for n in 0..MESSAGES_PER_CLIENT {
         let text = message(client, n);
-        let sent = smtp_client::send(
-            &inst.smtp_addr(),
-            "crash.test",
-            "a@crash.test",
-            &["b@crash.test"],
-            text.as_bytes(),
-        );
-        if let Ok(t) = sent
-            && let Some(id) = t
-                .end_of_data
-                .trim_end()
-                .strip_prefix("250 2.0.0 Ok: queued as ")
-        {
-            acked.lock().unwrap().insert(id.to_owned(), text);
+        for _attempt in 0..1000 {
+            let sent = smtp_client::send(
+                &inst.smtp_addr(),
+                "crash.test",
+                "a@crash.test",
+                &["b@crash.test"],
+                text.as_bytes(),
+            );
+            if let Ok(t) = sent
+                && let Some(id) = t
+                    .end_of_data
+                    .trim_end()
+                    .strip_prefix("250 2.0.0 Ok: queued as ")
+            {
+                acked.lock().unwrap().insert(id.to_owned(), text);
+                break;
+            }
+            thread::sleep(Duration::from_millis(5));
         }
     }
 }

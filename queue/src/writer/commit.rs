@@ -36,6 +36,8 @@ struct DirState {
     syncing: bool,
     /// Directory fsyncs done, for tests and statistics.
     syncs: u64,
+    /// The directory, kept open: no open and close per fsync.
+    handle: Option<Arc<File>>,
 }
 
 #[derive(Debug, Default)]
@@ -80,13 +82,14 @@ impl Committer {
                 // have set its result before clearing `syncing`).
                 if let Some(lead) = state.pending.take() {
                     state.syncing = true;
+                    let handle = state.handle.clone();
                     drop(dirs);
                     let guard = Leader {
                         committer: self,
                         dir,
                         batch: lead,
                     };
-                    let result = fsync_dir(dir).map_err(Arc::new);
+                    let result = self.fsync_dir(dir, handle).map_err(Arc::new);
                     guard.finish(result);
                     dirs = self.lock();
                     continue;
@@ -98,6 +101,20 @@ impl Committer {
                 .wait(dirs)
                 .unwrap_or_else(PoisonError::into_inner);
         }
+    }
+
+    /// fsync `dir` through its kept handle, opening it the first time.
+    fn fsync_dir(&self, dir: &Path, handle: Option<Arc<File>>) -> io::Result<()> {
+        let handle = match handle {
+            Some(handle) => handle,
+            None => {
+                let handle = Arc::new(File::open(dir)?);
+                let mut dirs = self.lock();
+                let state = dirs.entry(dir.to_path_buf()).or_default();
+                state.handle.get_or_insert(handle).clone()
+            }
+        };
+        handle.sync_all()
     }
 
     /// How many directory fsyncs this committer has done for `dir`.
@@ -133,10 +150,6 @@ impl Drop for Leader<'_> {
         drop(dirs);
         self.committer.shared.done.notify_all();
     }
-}
-
-fn fsync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
 }
 
 #[cfg(test)]

@@ -10,15 +10,15 @@
 
 mod commit;
 mod done;
+mod staging;
 
 pub use commit::Committer;
 pub use done::mark_done;
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufWriter};
-use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::fs::{self, File};
+use std::io::BufWriter;
+use std::os::unix::fs::{FileExt, MetadataExt};
+use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::dir::{QueueDirs, QueueName};
@@ -26,6 +26,8 @@ use crate::envelope::{self, Notify, Recipient};
 use crate::error::Error;
 use crate::id::QueueId;
 use crate::record::{self, Checksum, MAX_PAYLOAD, RecordType, SIZE_PAYLOAD_OFFSET, Size};
+
+use staging::Staging;
 
 /// What a successful commit reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +49,8 @@ enum Section {
 #[derive(Debug)]
 pub struct Writer {
     out: Option<BufWriter<File>>,
+    staging: Staging,
+    /// The staging file in messages: its temporary name, or `incoming/`.
     temp: PathBuf,
     incoming: PathBuf,
     id: QueueId,
@@ -67,30 +71,7 @@ pub struct Writer {
     renamed: bool,
 }
 
-/// Temporary names are `.PID.N`: the leading dot keeps every scanner of
-/// `incoming/` away (no queue ID has a dot).
-static TEMP_SEQ: AtomicU64 = AtomicU64::new(0);
 const BUFFER: usize = 64 * 1024;
-
-fn create_temp(incoming: &Path) -> Result<(File, PathBuf), Error> {
-    let pid = std::process::id();
-    let mut tries = 0;
-    loop {
-        let n = TEMP_SEQ.fetch_add(1, Ordering::Relaxed);
-        let path = incoming.join(format!(".{pid}.{n}"));
-        let opened = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path);
-        match opened {
-            Ok(file) => return Ok((file, path)),
-            // Left over by a crashed process that had our pid.
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && tries < 100 => tries += 1,
-            Err(e) => return Err(Error::io("create", path, e)),
-        }
-    }
-}
 
 impl Writer {
     /// Start a queue file in `incoming/` under a temporary name. The
@@ -101,16 +82,18 @@ impl Writer {
         arrival: SystemTime,
     ) -> Result<Writer, Error> {
         let incoming = dirs.dir(QueueName::Incoming);
-        let (file, temp) = create_temp(&incoming)?;
+        let (file, staging) = staging::create(&incoming)?;
+        let temp = staging.describe(&incoming);
         let inode = match file.metadata() {
             Ok(meta) => meta.ino(),
             Err(e) => {
-                let _ = fs::remove_file(&temp);
+                staging.discard();
                 return Err(Error::io("stat", temp, e));
             }
         };
         let mut w = Writer {
             out: Some(BufWriter::with_capacity(BUFFER, file)),
+            staging,
             temp,
             incoming,
             id: QueueId::new(arrival, inode),
@@ -376,10 +359,12 @@ impl Writer {
         // metadata a reader needs.
         file.sync_data()
             .map_err(|e| Error::io("fsync", &self.temp, e))?;
-        drop(file);
         let path = self.incoming.join(self.id.as_str());
-        rename_noreplace(&self.temp, &path).map_err(|e| Error::io("rename", &path, e))?;
+        self.staging
+            .publish(&file, &path)
+            .map_err(|e| Error::io("rename", &path, e))?;
         self.renamed = true;
+        drop(file);
         if let Err(e) = self.committer.sync_dir(&self.incoming) {
             // Not durable, so not acknowledged: the client retries, and
             // a second copy must not be delivered as well.
@@ -399,33 +384,9 @@ impl Writer {
 impl Drop for Writer {
     fn drop(&mut self) {
         if !self.renamed {
-            let _ = fs::remove_file(&self.temp);
+            self.staging.discard();
         }
     }
-}
-
-/// Rename without replacing an existing file.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
-    use nix::errno::Errno;
-    use nix::fcntl::{AT_FDCWD, RenameFlags, renameat2};
-    match renameat2(AT_FDCWD, from, AT_FDCWD, to, RenameFlags::RENAME_NOREPLACE) {
-        Ok(()) => Ok(()),
-        // A file system without RENAME_NOREPLACE.
-        Err(Errno::EINVAL | Errno::ENOSYS) => link_and_unlink(from, to),
-        Err(e) => Err(e.into()),
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
-    link_and_unlink(from, to)
-}
-
-/// qmail's way: link() refuses an existing name.
-fn link_and_unlink(from: &Path, to: &Path) -> io::Result<()> {
-    fs::hard_link(from, to)?;
-    fs::remove_file(from)
 }
 
 #[cfg(test)]
@@ -461,14 +422,10 @@ mod tests {
     fn drop_and_abort_remove_the_temporary_file() {
         let (_tmp, dirs, c) = setup();
         let w = Writer::create(&dirs, &c, SystemTime::now()).expect("create");
-        let names = incoming_names(&dirs);
-        assert_eq!(names.len(), 1);
-        assert!(names[0].starts_with('.'), "{names:?}");
-        assert!(names[0].parse::<QueueId>().is_err());
-        let mode = fs::metadata(dirs.dir(QueueName::Incoming).join(&names[0]))
-            .expect("stat")
-            .mode();
-        assert_eq!(mode & 0o777, 0o600);
+        for name in incoming_names(&dirs) {
+            assert!(name.starts_with('.'), "{name}");
+            assert!(name.parse::<QueueId>().is_err());
+        }
         w.abort();
         assert!(incoming_names(&dirs).is_empty());
         drop(Writer::create(&dirs, &c, SystemTime::now()).expect("create"));

@@ -53,6 +53,7 @@ pub(crate) fn primary(
     text: &[u8],
     context: Option<Context>,
     rewriter: &Rewriter,
+    token_limit: usize,
     id: &str,
 ) -> Result<Option<Vec<u8>>, Failure> {
     let Some(info) = info.filter(|i| !i.is_mime()) else {
@@ -82,7 +83,7 @@ pub(crate) fn primary(
         None
     };
     let rewritten = match (class, context) {
-        (Some(class), Some(context)) => rewrite(text, class, context, rewriter)?,
+        (Some(class), Some(context)) => rewrite(text, class, context, rewriter, token_limit)?,
         _ => None,
     };
     if info.flags.contains(HeaderFlags::DROP) {
@@ -97,6 +98,7 @@ fn rewrite(
     class: Class,
     context: Context,
     rewriter: &Rewriter,
+    token_limit: usize,
 ) -> Result<Option<Vec<u8>>, Failure> {
     let Ok(text) = std::str::from_utf8(text) else {
         return Ok(None);
@@ -105,7 +107,7 @@ fn rewrite(
         return Ok(None);
     };
     let (name, value) = (&text[..len], &text[len + 1..]);
-    let rewritten = tok822::rewrite_header(name, value, None, |address| {
+    let rewritten = tok822::rewrite_header(name, value, Some(token_limit), |address| {
         rewriter.header(class, context, address)
     })?;
     Ok(rewritten.map(|r| {

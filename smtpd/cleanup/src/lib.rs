@@ -39,6 +39,58 @@ pub use error::Error;
 pub use message::{Message, Outcome};
 pub use origin::{BodyType, Origin, Ret, SenderParams};
 
+/// Every parameter cleanup reads (with the `address` and `checks` code it
+/// runs), for the headers of the programs that use it.
+pub const PARAMETERS: &[&str] = &[
+    "allow_percent_hack",
+    "always_add_missing_headers",
+    "append_at_myorigin",
+    "append_dot_mydomain",
+    "body_checks",
+    "body_checks_size_limit",
+    "canonical_classes",
+    "canonical_maps",
+    "content_filter",
+    "disable_mime_input_processing",
+    "double_bounce_sender",
+    "enable_original_recipient",
+    "header_address_token_limit",
+    "header_checks",
+    "header_size_limit",
+    "hopcount_limit",
+    "inet_interfaces",
+    "inet_protocols",
+    "masquerade_classes",
+    "masquerade_domains",
+    "masquerade_exceptions",
+    "message_drop_headers",
+    "mime_boundary_length_limit",
+    "mime_header_checks",
+    "mime_nesting_limit",
+    "mydestination",
+    "mydomain",
+    "myhostname",
+    "myorigin",
+    "nested_header_checks",
+    "owner_request_special",
+    "propagate_unmatched_extensions",
+    "proxy_interfaces",
+    "queue_directory",
+    "recipient_canonical_classes",
+    "recipient_canonical_maps",
+    "recipient_delimiter",
+    "remote_header_rewrite_domain",
+    "sender_canonical_classes",
+    "sender_canonical_maps",
+    "smtputf8_enable",
+    "strict_7bit_headers",
+    "strict_8bitmime",
+    "strict_8bitmime_body",
+    "strict_mime_encoding_domain",
+    "swap_bangpath",
+    "undisclosed_recipients_header",
+];
+
 /// Everything cleanup needs, built once per process; see the crate
 /// documentation.
 #[derive(Debug)]
@@ -54,6 +106,11 @@ pub struct Cleanup {
     undisclosed_recipients_header: String,
     hopcount_limit: usize,
     enable_original_recipient: bool,
+    /// `content_filter`: where every message goes first, unless a FILTER
+    /// action names another place.
+    content_filter: Option<String>,
+    /// `header_address_token_limit`.
+    token_limit: usize,
 }
 
 impl Cleanup {
@@ -80,6 +137,9 @@ impl Cleanup {
             undisclosed_recipients_header: text("undisclosed_recipients_header")?,
             hopcount_limit: usize::try_from(config.get_int("hopcount_limit")?).unwrap_or(0),
             enable_original_recipient: config.get_bool("enable_original_recipient")?,
+            content_filter: Some(text("content_filter")?).filter(|f| !f.is_empty()),
+            token_limit: usize::try_from(config.get_int("header_address_token_limit")?)
+                .unwrap_or(0),
         })
     }
 

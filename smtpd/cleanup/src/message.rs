@@ -198,7 +198,11 @@ impl Message {
         if verdict.discard {
             return Ok(Outcome::Discarded { id });
         }
-        write_extracted(&mut self.writer, &verdict)?;
+        let filter = verdict
+            .filter
+            .as_ref()
+            .or(self.cleanup.content_filter.as_ref());
+        write_extracted(&mut self.writer, &verdict, filter)?;
         let committed = self.writer.finish()?;
         Ok(Outcome::Queued {
             id: committed.id,
@@ -300,12 +304,16 @@ fn write_attributes(
 }
 
 /// HOLD, FILTER, REDIRECT and BCC decisions, after the content.
-fn write_extracted(writer: &mut Writer, verdict: &Verdict) -> Result<(), queue::Error> {
+fn write_extracted(
+    writer: &mut Writer,
+    verdict: &Verdict,
+    filter: Option<&String>,
+) -> Result<(), queue::Error> {
     writer.begin_extracted()?;
     if let Some(reason) = &verdict.hold {
         writer.hold(reason)?;
     }
-    if let Some(filter) = &verdict.filter {
+    if let Some(filter) = filter {
         writer.filter(filter)?;
     }
     if let Some(redirect) = &verdict.redirect {
@@ -347,6 +355,7 @@ impl Sink<'_> {
                         text,
                         self.origin.header_rewrite,
                         &self.cleanup.rewriter,
+                        self.cleanup.token_limit,
                         &self.log.queue_id,
                     ) {
                         Ok(Some(text)) => text,

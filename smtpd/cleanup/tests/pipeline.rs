@@ -250,3 +250,36 @@ fn message_without_received_header_is_refused() {
     };
     assert!(reply.is_transient());
 }
+
+#[test]
+fn content_filter_is_recorded_unless_a_filter_action_overrides() {
+    let (dir, cleanup) = setup(
+        "content_filter = smtp:[127.0.0.1]:10024\n\
+         header_checks = regexp:{{/^X-Other:/ FILTER lmtp:[127.0.0.1]:10026}}",
+    );
+    let spool = dir.path().join("spool");
+    let plain = send(
+        &cleanup,
+        None,
+        "a@example.net",
+        &["b@example.org"],
+        &format!("{RECEIVED}\n\nx"),
+    );
+    let file = queued(&spool, &plain);
+    assert_eq!(
+        file.extracted.filter.as_deref(),
+        Some("smtp:[127.0.0.1]:10024")
+    );
+    let other = send(
+        &cleanup,
+        None,
+        "a@example.net",
+        &["b@example.org"],
+        &format!("{RECEIVED}\nX-Other: 1\n\nx"),
+    );
+    let file = queued(&spool, &other);
+    assert_eq!(
+        file.extracted.filter.as_deref(),
+        Some("lmtp:[127.0.0.1]:10026")
+    );
+}

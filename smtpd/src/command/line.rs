@@ -58,7 +58,11 @@ impl CommandReader {
             return self.no_line_yet(buf);
         };
         if let Some(head) = self.overflow.take() {
-            let cr = if lf == 0 { self.skipped_cr } else { buf[lf - 1] == b'\r' };
+            let cr = if lf == 0 {
+                self.skipped_cr
+            } else {
+                buf[lf - 1] == b'\r'
+            };
             let line = Line {
                 text: clean(Cow::Owned(head)),
                 bare_lf: !cr,
@@ -132,9 +136,18 @@ mod tests {
         let mut r = CommandReader::new(100);
         assert_eq!(
             r.next(b"NOOP\r\nQUIT\r\n"),
-            Next::Line { line: line(b"NOOP", false, false), used: 6 }
+            Next::Line {
+                line: line(b"NOOP", false, false),
+                used: 6
+            }
         );
-        assert_eq!(r.next(b"QUIT\nX"), Next::Line { line: line(b"QUIT", true, false), used: 5 });
+        assert_eq!(
+            r.next(b"QUIT\nX"),
+            Next::Line {
+                line: line(b"QUIT", true, false),
+                used: 5
+            }
+        );
         assert_eq!(r.next(b"QUI"), Next::NeedMore { used: 0 });
     }
 
@@ -152,7 +165,10 @@ mod tests {
         let mut r = CommandReader::new(8);
         assert_eq!(
             r.next(b"NOOP 123456789\r\nQUIT\r\n"),
-            Next::Line { line: line(b"NOOP 123", false, true), used: 16 }
+            Next::Line {
+                line: line(b"NOOP 123", false, true),
+                used: 16
+            }
         );
     }
 
@@ -165,7 +181,10 @@ mod tests {
         let Next::Line { line, used } = r.next(b"\nQUIT\r\n") else {
             panic!("expected the cut line");
         };
-        assert_eq!((&line.text[..], line.bare_lf, line.truncated, used), (&b"NOOP 123"[..], false, true, 1));
+        assert_eq!(
+            (&line.text[..], line.bare_lf, line.truncated, used),
+            (&b"NOOP 123"[..], false, true, 1)
+        );
         assert!(!r.is_skipping());
     }
 
@@ -173,6 +192,12 @@ mod tests {
     fn exact_limit_with_cr_fits() {
         let mut r = CommandReader::new(4);
         assert_eq!(r.next(b"NOOP\r"), Next::NeedMore { used: 0 });
-        assert_eq!(r.next(b"NOOP\r\n"), Next::Line { line: line(b"NOOP", false, false), used: 6 });
+        assert_eq!(
+            r.next(b"NOOP\r\n"),
+            Next::Line {
+                line: line(b"NOOP", false, false),
+                used: 6
+            }
+        );
     }
 }

@@ -1,5 +1,5 @@
-//! SMTP commands, sans I/O: [`line`] finds command lines in the input,
-//! [`parse`] turns one into a [`Command`] through smtp-proto plus our
+//! SMTP commands, sans I/O: [`mod@line`] finds command lines in the input,
+//! [`parse()`] turns one into a [`Command`] through smtp-proto plus our
 //! guards for its gaps (see `parse`).
 
 pub mod line;
@@ -8,6 +8,7 @@ pub mod parse;
 pub use line::{CommandReader, Line, Next};
 pub use parse::parse;
 
+use cleanup::SenderParams;
 use queue::Notify;
 
 use crate::reply::Reply;
@@ -94,31 +95,14 @@ impl Verb {
     }
 }
 
-/// `BODY=` (RFC 6152).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Body {
-    SevenBit,
-    EightBitMime,
-}
-
-/// DSN `RET=` (RFC 3461 §4.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ret {
-    Full,
-    Hdrs,
-}
-
 /// `MAIL FROM:<address> parameters`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MailFrom {
     /// Empty for the null sender `<>`.
     pub address: String,
-    pub size: Option<u64>,
-    pub body: Option<Body>,
-    pub smtputf8: bool,
-    pub ret: Option<Ret>,
-    /// xtext-decoded (RFC 3461 §4.4).
-    pub envid: Option<String>,
+    /// `SIZE=`, `BODY=`, `SMTPUTF8`, `RET=` and `ENVID=` (xtext-decoded,
+    /// RFC 3461 §4.4), as cleanup records them with the message.
+    pub params: SenderParams,
 }
 
 /// `RCPT TO:<address> parameters`.
@@ -142,7 +126,10 @@ pub enum Command {
     Mail(MailFrom),
     Rcpt(RcptTo),
     Data,
-    Bdat { size: u64, last: bool },
+    Bdat {
+        size: u64,
+        last: bool,
+    },
     Rset,
     Noop,
     /// The argument as given (quotes and brackets kept).
@@ -150,8 +137,12 @@ pub enum Command {
     Etrn(String),
     Quit,
     Help,
-    /// The command word, for `smtpd_forbidden_commands`.
-    Unknown(String),
+    /// The command word (for `smtpd_forbidden_commands`) and the whole
+    /// line (for the log).
+    Unknown {
+        word: String,
+        line: String,
+    },
 }
 
 /// A command line: its verb, and the command or the reply that says what

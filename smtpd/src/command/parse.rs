@@ -24,9 +24,11 @@ use smtp_proto::{
     MAIL_SMTPUTF8, Request,
 };
 
-use super::{Body, Command, MailFrom, Parsed, RcptTo, Ret, Verb};
-use crate::reply::{self, Reply};
+use cleanup::{BodyType, Ret, SenderParams};
 use queue::Notify;
+
+use super::{Command, MailFrom, Parsed, RcptTo, Verb};
+use crate::reply::{self, Reply};
 
 /// Parse one command line (without its line ending). `smtputf8` is
 /// `smtputf8_enable`: without it the SMTPUTF8 parameter is unsupported.
@@ -66,7 +68,10 @@ pub fn parse(line: &[u8], smtputf8: bool) -> Parsed {
         Verb::Help => Ok(Command::Help),
         Verb::Vrfy => Ok(Command::Vrfy(args)),
         Verb::Etrn => Ok(Command::Etrn(args)),
-        Verb::Unknown => Ok(Command::Unknown(String::from_utf8_lossy(word).into_owned())),
+        Verb::Unknown => Ok(Command::Unknown {
+            word: String::from_utf8_lossy(word).into_owned(),
+            line: text.to_string(),
+        }),
     };
     Parsed { verb, command }
 }
@@ -158,6 +163,14 @@ fn split_path(args: &str) -> Option<(&str, &str)> {
     None
 }
 
+/// `<a@b` without its `>` is a bad address; no path at all is bad syntax.
+fn unclosed(args: &str, bad_address: Reply, syntax: Reply) -> Reply {
+    match args.starts_with('<') {
+        true => bad_address,
+        false => syntax,
+    }
+}
+
 /// After `MAIL FROM:`/`RCPT TO:` (case-insensitive, spaces allowed
 /// before the path), the arguments; `None` when the keyword is missing.
 fn after_keyword<'a>(text: &'a str, keyword: &str) -> Option<&'a str> {
@@ -180,8 +193,11 @@ fn bracket(text: &str, keyword: &str) -> Option<String> {
 fn mail(text: &str, smtputf8: bool) -> Result<Command, Reply> {
     let bracketed = bracket(text, "FROM:");
     let text = bracketed.as_deref().unwrap_or(text);
-    let Some((path, params)) = after_keyword(text, "FROM:").and_then(split_path) else {
+    let Some(args) = after_keyword(text, "FROM:") else {
         return Err(reply::mail_syntax());
+    };
+    let Some((path, params)) = split_path(args) else {
+        return Err(unclosed(args, reply::bad_sender(), reply::mail_syntax()));
     };
     check_mail_params(params, smtputf8)?;
     let from = match proto_parse(text) {
@@ -200,22 +216,24 @@ fn mail(text: &str, smtputf8: bool) -> Result<Command, Reply> {
         Err(_) => return Err(reply::mail_syntax()),
     };
     let body = match from.flags {
-        f if f & MAIL_BODY_8BITMIME != 0 => Some(Body::EightBitMime),
-        f if f & MAIL_BODY_7BIT != 0 => Some(Body::SevenBit),
+        f if f & MAIL_BODY_8BITMIME != 0 => Some(BodyType::EightBitMime),
+        f if f & MAIL_BODY_7BIT != 0 => Some(BodyType::SevenBit),
         _ => None,
     };
     let ret = match from.flags {
         f if f & MAIL_RET_FULL != 0 => Some(Ret::Full),
-        f if f & MAIL_RET_HDRS != 0 => Some(Ret::Hdrs),
+        f if f & MAIL_RET_HDRS != 0 => Some(Ret::Headers),
         _ => None,
     };
     Ok(Command::Mail(MailFrom {
         address: address(&from.address, path),
-        size: has_param(params, "SIZE").then_some(from.size as u64),
-        body,
-        smtputf8: from.flags & MAIL_SMTPUTF8 != 0,
-        ret,
-        envid: from.env_id,
+        params: SenderParams {
+            size: has_param(params, "SIZE").then_some(from.size as u64),
+            body,
+            smtputf8: from.flags & MAIL_SMTPUTF8 != 0,
+            ret,
+            envid: from.env_id,
+        },
     }))
 }
 
@@ -286,8 +304,11 @@ fn is_xtext(value: &str) -> bool {
 fn rcpt(text: &str) -> Result<Command, Reply> {
     let bracketed = bracket(text, "TO:");
     let text = bracketed.as_deref().unwrap_or(text);
-    let Some((path, params)) = after_keyword(text, "TO:").and_then(split_path) else {
+    let Some(args) = after_keyword(text, "TO:") else {
         return Err(reply::rcpt_syntax());
+    };
+    let Some((path, params)) = split_path(args) else {
+        return Err(unclosed(args, reply::bad_recipient(), reply::rcpt_syntax()));
     };
     if path.trim().is_empty() {
         return Err(reply::bad_recipient());
@@ -364,54 +385,103 @@ mod tests {
 
     #[test]
     fn mail_with_every_parameter() {
-        let cmd = ok("mail from:<a@b.example> SIZE=100 BODY=8BITMIME SMTPUTF8 RET=HDRS ENVID=QQ+2Bid");
+        let cmd =
+            ok("mail from:<a@b.example> SIZE=100 BODY=8BITMIME SMTPUTF8 RET=HDRS ENVID=QQ+2Bid");
         assert_eq!(
             cmd,
             Command::Mail(MailFrom {
                 address: "a@b.example".into(),
-                size: Some(100),
-                body: Some(Body::EightBitMime),
-                smtputf8: true,
-                ret: Some(Ret::Hdrs),
-                envid: Some("QQ+id".into()),
+                params: SenderParams {
+                    size: Some(100),
+                    body: Some(BodyType::EightBitMime),
+                    smtputf8: true,
+                    ret: Some(Ret::Headers),
+                    envid: Some("QQ+id".into()),
+                },
             })
         );
     }
 
     #[test]
     fn null_sender_and_postmaster_differ() {
-        let Command::Mail(m) = ok("MAIL FROM:<>") else { panic!() };
+        let Command::Mail(m) = ok("MAIL FROM:<>") else {
+            panic!()
+        };
         assert_eq!(m.address, "");
-        let Command::Mail(m) = ok("MAIL FROM:<Postmaster>") else { panic!() };
+        let Command::Mail(m) = ok("MAIL FROM:<Postmaster>") else {
+            panic!()
+        };
         assert_eq!(m.address, "Postmaster");
-        let Command::Rcpt(r) = ok("RCPT TO:<postmaster>") else { panic!() };
+        let Command::Rcpt(r) = ok("RCPT TO:<postmaster>") else {
+            panic!()
+        };
         assert_eq!(r.address, "postmaster");
         assert_eq!(err(b"RCPT TO:<>"), "501 5.1.3 Bad recipient address syntax");
     }
 
     #[test]
     fn unbracketed_and_spaced_paths() {
-        let Command::Mail(m) = ok("MAIL FROM:a@b SIZE=5") else { panic!() };
-        assert_eq!((m.address.as_str(), m.size), ("a@b", Some(5)));
-        let Command::Mail(m) = ok("MAIL FROM: <a@b>") else { panic!() };
+        let Command::Mail(m) = ok("MAIL FROM:a@b SIZE=5") else {
+            panic!()
+        };
+        assert_eq!((m.address.as_str(), m.params.size), ("a@b", Some(5)));
+        let Command::Mail(m) = ok("MAIL FROM: <a@b>") else {
+            panic!()
+        };
         assert_eq!(m.address, "a@b");
     }
 
     #[test]
     fn postfix_error_texts() {
-        assert_eq!(err(b"MAIL TO:<a@b>"), "501 5.5.4 Syntax: MAIL FROM:<address>");
+        assert_eq!(
+            err(b"MAIL TO:<a@b>"),
+            "501 5.5.4 Syntax: MAIL FROM:<address>"
+        );
         assert_eq!(err(b"MAIL"), "501 5.5.4 Syntax: MAIL FROM:<address>");
-        assert_eq!(err(b"MAIL FROM:<a b@c>"), "501 5.1.7 Bad sender address syntax");
-        assert_eq!(err(b"MAIL FROM:<a@b> SIZE=abc"), "501 5.5.4 Bad message size syntax");
-        assert_eq!(err(b"MAIL FROM:<a@b> XFOO=1"), "555 5.5.4 Unsupported option: XFOO=1");
-        assert_eq!(err(b"MAIL FROM:<a@b> BODY=BINARYMIME"), "555 5.5.4 Unsupported option: BODY=BINARYMIME");
-        assert_eq!(err(b"MAIL FROM:<a@b> REQUIRETLS"), "555 5.5.4 Unsupported option: REQUIRETLS");
-        assert_eq!(err(b"MAIL FROM:<a@b> RET=FOO"), "501 5.5.4 Bad RET parameter syntax");
-        assert_eq!(err(b"MAIL FROM:<a@b> RET=FULL RET=HDRS"), "501 5.5.4 Bad RET parameter syntax");
-        assert_eq!(err(b"MAIL FROM:<a@b> ENVID=a+ZZb"), "501 5.5.4 Bad ENVID parameter syntax");
-        assert_eq!(err(b"RCPT TO:<a@b> NOTIFY=NEVER,SUCCESS"), "501 5.5.4 Error: Bad NOTIFY parameter syntax");
-        assert_eq!(err(b"RCPT TO:<a@b> ORCPT=foo"), "501 5.5.4 Error: Bad ORCPT parameter syntax");
-        assert_eq!(err(b"RCPT TO:<a@b> XX=1"), "555 5.5.4 Unsupported option: XX=1");
+        assert_eq!(
+            err(b"MAIL FROM:<a b@c>"),
+            "501 5.1.7 Bad sender address syntax"
+        );
+        assert_eq!(
+            err(b"MAIL FROM:<a@b> SIZE=abc"),
+            "501 5.5.4 Bad message size syntax"
+        );
+        assert_eq!(
+            err(b"MAIL FROM:<a@b> XFOO=1"),
+            "555 5.5.4 Unsupported option: XFOO=1"
+        );
+        assert_eq!(
+            err(b"MAIL FROM:<a@b> BODY=BINARYMIME"),
+            "555 5.5.4 Unsupported option: BODY=BINARYMIME"
+        );
+        assert_eq!(
+            err(b"MAIL FROM:<a@b> REQUIRETLS"),
+            "555 5.5.4 Unsupported option: REQUIRETLS"
+        );
+        assert_eq!(
+            err(b"MAIL FROM:<a@b> RET=FOO"),
+            "501 5.5.4 Bad RET parameter syntax"
+        );
+        assert_eq!(
+            err(b"MAIL FROM:<a@b> RET=FULL RET=HDRS"),
+            "501 5.5.4 Bad RET parameter syntax"
+        );
+        assert_eq!(
+            err(b"MAIL FROM:<a@b> ENVID=a+ZZb"),
+            "501 5.5.4 Bad ENVID parameter syntax"
+        );
+        assert_eq!(
+            err(b"RCPT TO:<a@b> NOTIFY=NEVER,SUCCESS"),
+            "501 5.5.4 Error: Bad NOTIFY parameter syntax"
+        );
+        assert_eq!(
+            err(b"RCPT TO:<a@b> ORCPT=foo"),
+            "501 5.5.4 Error: Bad ORCPT parameter syntax"
+        );
+        assert_eq!(
+            err(b"RCPT TO:<a@b> XX=1"),
+            "555 5.5.4 Unsupported option: XX=1"
+        );
         assert_eq!(err(b"RCPT FOO"), "501 5.5.4 Syntax: RCPT TO:<address>");
         assert_eq!(err(b"HELO"), "501 Syntax: HELO hostname");
         assert_eq!(err(b"RSET x"), "501 5.5.4 Syntax: RSET");
@@ -424,10 +494,16 @@ mod tests {
         assert_eq!(err(b"EHLO a\0b"), "500 5.5.2 Error: bad syntax");
         assert_eq!(err(b""), "500 5.5.2 Error: bad syntax");
         assert_eq!(err(b"   "), "500 5.5.2 Error: bad syntax");
-        assert_eq!(err(b"MAIL FROM:<\xfc@b>"), "500 5.5.2 Error: bad UTF-8 syntax");
+        assert_eq!(
+            err(b"MAIL FROM:<\xfc@b>"),
+            "500 5.5.2 Error: bad UTF-8 syntax"
+        );
         let long = format!("MAIL FROM:<{}@b>", "x".repeat(300));
         assert_eq!(err(long.as_bytes()), "501 5.1.7 Bad sender address syntax");
-        assert_eq!(parse(b"MAIL FROM:<a@b> SMTPUTF8", false).command, Err(reply::unsupported_option("SMTPUTF8")));
+        assert_eq!(
+            parse(b"MAIL FROM:<a@b> SMTPUTF8", false).command,
+            Err(reply::unsupported_option("SMTPUTF8"))
+        );
     }
 
     #[test]
@@ -444,9 +520,21 @@ mod tests {
         assert_eq!(ok("HELO  a   b "), Command::Helo("a b".into()));
         assert_eq!(ok("ehlo x\u{1}y"), Command::Ehlo("x?y".into()));
         assert_eq!(ok("VRFY <a@b>"), Command::Vrfy("<a@b>".into()));
-        assert_eq!(ok("BDAT 10 LAST"), Command::Bdat { size: 10, last: true });
+        assert_eq!(
+            ok("BDAT 10 LAST"),
+            Command::Bdat {
+                size: 10,
+                last: true
+            }
+        );
         assert_eq!(ok("NOOP anything"), Command::Noop);
-        assert_eq!(ok("FOO bar"), Command::Unknown("FOO".into()));
+        assert_eq!(
+            ok("FOO bar"),
+            Command::Unknown {
+                word: "FOO".into(),
+                line: "FOO bar".into()
+            }
+        );
         assert_eq!(parse(b"expn x", true).verb, Verb::Unknown);
         assert_eq!(ok("AUTH FOO"), Command::Auth);
     }

@@ -1,1 +1,300 @@
-fn main() {}
+//! # NAME
+//! `smtpd` — inbound SMTP server.
+//!
+//! # SYNOPSIS
+//! ```text
+//! smtpd [-v] [-c config_dir] [-o name=value ...] [-n service] [-t type] [-u]
+//! ```
+//! Started by the master, with its listening socket as file descriptor
+//! 3 (`scripts/with-listener HOST:PORT smtpd -c DIR` does the same by
+//! hand). smtpd never binds a port itself.
+//!
+//! # DESCRIPTION
+//! Serves ESMTP (RFC 5321) on the inherited listener, many sessions in
+//! one process: EHLO/HELO, MAIL FROM (SIZE, BODY=7BIT|8BITMIME, SMTPUTF8,
+//! RET, ENVID), RCPT TO (NOTIFY, ORCPT), DATA, BDAT (CHUNKING), RSET,
+//! NOOP, QUIT, VRFY, ETRN, HELP and STARTTLS, with Postfix 3.7's replies.
+//! Each message goes through the cleanup library (header and body checks,
+//! address rewriting) into `incoming/`; `250` follows only once the queue
+//! file and its directory entry are on disk. smtpd adds the `Received:`
+//! header. SMTP smuggling is refused: DATA ends only at CRLF.CRLF, bare
+//! LF follows `smtpd_forbid_bare_newline`, and bytes sent with STARTTLS or
+//! before the banner are not taken as commands.
+//!
+//! There are no access restrictions yet: any syntactically valid sender
+//! and recipient is accepted; VRFY answers 252; ETRN answers 459 (no
+//! fast flush service). AUTH is not offered. Client names are `unknown`
+//! (no DNS lookups).
+//!
+//! Options: `-c` the configuration directory (default `$MAIL_CONFIG`,
+//! else `/etc/postfix`); `-o name=value` overrides main.cf (master.cf
+//! `-o`); `-v` verbose logging. `-n`, `-t` and `-u`, which the master
+//! passes to every service, are accepted and ignored.
+//!
+//! After printing `postfix/smtpd[PID]: ready` on stderr it serves until
+//! SIGTERM or SIGINT: then open sessions get `421` at their next command,
+//! a message being received is finished first, and smtpd exits 0.
+//!
+//! # SECURITY
+//! smtpd talks to the untrusted network. It runs with the privileges it
+//! was started with (the master drops them to `mail_owner` first), holds
+//! no secret but the TLS key, executes nothing, and writes only new files
+//! in `incoming/` (through cleanup). Every read from a client has a size
+//! limit and a time limit.
+//!
+//! # DIAGNOSTICS
+//! Log lines in Postfix's shape (`postfix/smtpd[PID]: ...`, cleanup's as
+//! `postfix/cleanup[PID]: ...`) on stderr and in `maillog_file`.
+//! Exit status 0 after a shutdown by signal; 1 with a `fatal:` line
+//! when the configuration, the certificate, the queue directory or the
+//! inherited socket cannot be used.
+//!
+//! # CONFIGURATION PARAMETERS
+//! - `myhostname` (the host name): in the banner, replies and `Received:`.
+//! - `mail_name` (`Postfix`): in `Received:`.
+//! - `smtpd_banner` (`$myhostname ESMTP $mail_name`): the 220 greeting.
+//! - `queue_directory` (`/var/spool/postfix`): the queue cleanup writes.
+//! - `maillog_file` (empty): also log to this file.
+//! - `syslog_name` (`postfix`): the log line prefix.
+//! - `message_size_limit` (`10240000`): the SIZE keyword; larger
+//!   messages get 552.
+//! - `line_length_limit` (`2048`): longer command lines are cut; longer
+//!   content lines are stored in records of this size.
+//! - `smtpd_recipient_limit` (`1000`): recipients per message; 452 past it.
+//! - `smtpd_recipient_overshoot_limit` (`1000`): 452s past the limit that
+//!   do not count as errors.
+//! - `smtpd_timeout` (`300s`): per read and write.
+//! - `smtpd_error_sleep_time` (`1s`): the delay of error replies past the
+//!   soft limit.
+//! - `smtpd_soft_error_limit` (`10`): errors before replies slow down.
+//! - `smtpd_hard_error_limit` (`20`): errors before 421 and disconnect.
+//! - `smtpd_junk_command_limit` (`100`): NOOP, RSET, VRFY, ETRN, HELO and
+//!   EHLO past this count as errors.
+//! - `smtpd_helo_required` (`no`): MAIL and ETRN need HELO/EHLO first.
+//! - `disable_vrfy_command` (`no`): refuse VRFY.
+//! - `smtputf8_enable` (`yes`): offer SMTPUTF8.
+//! - `smtpd_forbid_bare_newline` (`no`, treated as `normalize`; or
+//!   `reject`): what a line ending in LF alone means.
+//! - `smtpd_forbid_bare_newline_exclusions` (`$mynetworks`): clients with
+//!   the old rules (a lone dot ends DATA however its lines end).
+//! - `smtpd_forbid_bare_newline_reject_code` (`550`): the code for
+//!   `reject`.
+//! - `smtpd_forbid_unauth_pipelining` (`yes` unless set, as Postfix 3.9):
+//!   refuse input that arrives before the banner or where RFC 2920
+//!   forbids pipelining.
+//! - `smtpd_forbidden_commands` (`CONNECT GET POST regexp:{{/^[^A-Z]/
+//!   Bogus}}`): commands that end the session with 221.
+//! - `smtpd_discard_ehlo_keywords` (empty): EHLO keywords not announced.
+//! - `smtpd_tls_security_level` (empty): `none`, `may` (offer STARTTLS)
+//!   or `encrypt` (require it); when empty, the obsolete switches below.
+//! - `smtpd_use_tls` (`no`): obsolete `may`.
+//! - `smtpd_enforce_tls` (`no`): obsolete `encrypt`.
+//! - `smtpd_tls_cert_file` (empty): the server certificate, PEM.
+//! - `smtpd_tls_key_file` (`$smtpd_tls_cert_file`): its key, PEM.
+//! - `smtpd_tls_auth_only` (`no`): read; AUTH is not offered at all yet.
+//! - `smtpd_tls_received_header` (`no`): the TLS comment in `Received:`.
+//! - `smtpd_starttls_timeout` (`300s`): for the TLS handshake.
+//! - `smtpd_client_connection_count_limit` (`50`): sessions per client
+//!   address; 421 past it.
+//! - `smtpd_client_event_limit_exceptions` (`$mynetworks`): clients
+//!   without that limit.
+//! - `smtpd_client_port_logging` (`no`): the client port in log lines.
+//! - `local_header_rewrite_clients` (`permit_inet_interfaces`): clients
+//!   whose message headers cleanup completes with `$myorigin`.
+//! - `remote_header_rewrite_domain` (empty): the domain for other
+//!   clients' headers; empty: leave them alone.
+//! - `mynetworks` (computed): for `permit_mynetworks` above.
+//! - `inet_interfaces` (`all`): for `permit_inet_interfaces` above.
+//! - `inet_protocols` (`all`): the address families of those interfaces.
+//!
+//! Parameters of the cleanup library, which smtpd runs for each message
+//! (besides `myhostname`, `queue_directory`, `inet_interfaces`,
+//! `inet_protocols`, `remote_header_rewrite_domain` and `smtputf8_enable`
+//! above):
+//! - `allow_percent_hack` (`yes`): rewrite `user%domain` to `user@domain`.
+//! - `always_add_missing_headers` (`no`): add missing headers for every client, not only local ones.
+//! - `append_at_myorigin` (`yes`): complete `user` to `user@$myorigin`.
+//! - `append_dot_mydomain` (`no` at compatibility level 1 and up): complete `user@host` to `user@host.$mydomain`.
+//! - `body_checks` (empty): tables for body lines.
+//! - `body_checks_size_limit` (`51200`): body bytes looked at by body_checks.
+//! - `canonical_classes` (all four classes): where `canonical_maps` applies.
+//! - `canonical_maps` (empty): address mapping for senders and recipients.
+//! - `content_filter` (empty): `transport:nexthop` recorded for every message.
+//! - `disable_mime_input_processing` (`no`): treat everything after the headers as body.
+//! - `double_bounce_sender` (`double-bounce`): never split at `recipient_delimiter`.
+//! - `enable_original_recipient` (`yes`): keep each recipient as the client gave it.
+//! - `header_address_token_limit` (`10240`): tokens parsed in an address header.
+//! - `header_checks` (empty): tables for primary headers.
+//! - `header_size_limit` (`102400`): longer headers are truncated.
+//! - `hopcount_limit` (`50`): more `Received:` headers are refused (554 5.4.0).
+//! - `masquerade_classes` (`envelope_sender, header_sender, header_recipient`): where masquerading applies.
+//! - `masquerade_domains` (empty): strip subdomains of these.
+//! - `masquerade_exceptions` (empty): user names never masqueraded.
+//! - `message_drop_headers` (`bcc, content-length, resent-bcc, return-path`): headers removed.
+//! - `mime_boundary_length_limit` (`2048`): longer MIME boundaries are cut.
+//! - `mime_header_checks` (`$header_checks`): tables for MIME part headers.
+//! - `mime_nesting_limit` (`100`): deeper MIME nesting is an error.
+//! - `mydestination` (`$myhostname, localhost.$mydomain, localhost`): local domains for lookups.
+//! - `mydomain` (computed): for `append_dot_mydomain`.
+//! - `myorigin` (`$myhostname`): for `append_at_myorigin`.
+//! - `nested_header_checks` (`$header_checks`): tables for headers of attached messages.
+//! - `owner_request_special` (`yes`): `owner-x` and `x-request` are not split.
+//! - `propagate_unmatched_extensions` (`canonical, virtual`): keep `+ext` through canonical maps.
+//! - `proxy_interfaces` (empty): more local addresses.
+//! - `recipient_canonical_classes` (`envelope_recipient, header_recipient`): where it applies.
+//! - `recipient_canonical_maps` (empty): recipient address mapping.
+//! - `recipient_delimiter` (empty): the address extension separator.
+//! - `sender_canonical_classes` (`envelope_sender, header_sender`): where it applies.
+//! - `sender_canonical_maps` (empty): sender address mapping.
+//! - `strict_7bit_headers` (`no`): reject 8-bit headers.
+//! - `strict_8bitmime` (`no`): both of the below.
+//! - `strict_8bitmime_body` (`no`): reject 8-bit bodies declared 7-bit.
+//! - `strict_mime_encoding_domain` (`no`): reject bad encodings of multipart and message parts.
+//! - `swap_bangpath` (`yes`): rewrite `a!b` to `b@a`.
+//! - `undisclosed_recipients_header` (empty): added when a local message has no To/Cc.
+//!
+//! Sessions per process: as many as the file descriptor limit allows,
+//! two each; above that, 421.
+//!
+//! # FILES
+//! `$config_directory/main.cf`; `$queue_directory/incoming/` (new queue
+//! files); the TLS certificate and key files.
+//!
+//! # SEE ALSO
+//! cleanup, postcat(1), master(8); RFC 5321 (SMTP), RFC 1870 (SIZE),
+//! RFC 2920 (PIPELINING), RFC 2034/3463 (enhanced status codes), RFC 3030
+//! (CHUNKING), RFC 3207 (STARTTLS), RFC 3461 (DSN), RFC 6152 (8BITMIME),
+//! RFC 6531 (SMTPUTF8).
+
+mod listener;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+
+use smtpd::Settings;
+
+/// Command-line options.
+#[derive(Debug, Default)]
+struct Opts {
+    config_dir: Option<PathBuf>,
+    overrides: Vec<(String, String)>,
+    verbose: bool,
+}
+
+fn parse_args() -> Result<Opts, lexopt::Error> {
+    use lexopt::prelude::*;
+    let mut opts = Opts::default();
+    let mut parser = lexopt::Parser::from_env();
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Short('c') => opts.config_dir = Some(parser.value()?.into()),
+            Short('o') => {
+                let value = parser.value()?.string()?;
+                let (name, value) = value.split_once('=').ok_or_else(|| {
+                    lexopt::Error::from(format!("-o {value}: expected name=value"))
+                })?;
+                opts.overrides
+                    .push((name.trim().to_string(), value.trim().to_string()));
+            }
+            Short('v') => opts.verbose = true,
+            // What the master passes to every service: not needed here.
+            Short('n') | Short('t') => {
+                parser.value()?;
+            }
+            Short('u') => {}
+            _ => return Err(arg.unexpected()),
+        }
+    }
+    Ok(opts)
+}
+
+fn main() -> ExitCode {
+    // First, before anything can open a file that lands on fd 3.
+    let listener = listener::inherited();
+    match start(listener) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("postfix/smtpd[{}]: fatal: {e:#}", std::process::id());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn start(listener: std::io::Result<std::net::TcpListener>) -> anyhow::Result<()> {
+    let opts = parse_args().context("usage: smtpd [-v] [-c config_dir] [-o name=value ...]")?;
+    let dir = opts
+        .config_dir
+        .clone()
+        .unwrap_or_else(conf::config::default_config_dir);
+    let config = conf::Config::load(&dir, &opts.overrides)
+        .with_context(|| format!("{}/main.cf", dir.display()))?;
+    master::log::Logger::new(&config, "smtpd")
+        .context("maillog_file")?
+        .verbose(opts.verbose)
+        .install()
+        .context("logging")?;
+    let listener = listener?;
+    let settings = Arc::new(Settings::from_config(&config)?);
+    let queue = config.get("queue_directory")?.unwrap_or_default();
+    std::env::set_current_dir(&queue).with_context(|| format!("chdir {queue}"))?;
+    let cleanup = Arc::new(cleanup::Cleanup::new(&config).context("cleanup")?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("tokio runtime")?;
+    runtime.block_on(serve(listener, settings, cleanup))
+}
+
+async fn serve(
+    listener: std::net::TcpListener,
+    settings: Arc<Settings>,
+    cleanup: Arc<cleanup::Cleanup>,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::from_std(listener).context("listener")?;
+    let shutdown = CancellationToken::new();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("SIGTERM handler")?;
+    let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .context("SIGINT handler")?;
+    let stop = shutdown.clone();
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        stop.cancel();
+    });
+    settings.log.info("ready");
+    smtpd::server::run(listener, settings, cleanup, shutdown).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    /// Parameters the binary reads itself: `queue_directory` here, the
+    /// others in `master::log` (the library's are
+    /// `smtpd::config::PARAMETERS`).
+    const PARAMETERS: &[&str] = &["maillog_file", "queue_directory", "syslog_name"];
+
+    /// The CONFIGURATION PARAMETERS section lists exactly the parameters
+    /// smtpd reads: the library's, the binary's own and cleanup's.
+    #[test]
+    fn header_lists_the_parameters_read() {
+        let mut read: Vec<&str> = smtpd::config::PARAMETERS
+            .iter()
+            .chain(PARAMETERS)
+            .chain(cleanup::PARAMETERS)
+            .copied()
+            .collect();
+        read.sort_unstable();
+        read.dedup();
+        assert_eq!(
+            conf::param::documented_parameters(include_str!("main.rs")),
+            read
+        );
+    }
+}

@@ -1,0 +1,167 @@
+//! The accept loop (mini-redis `server.rs`, modernised): one task per
+//! connection behind a `Semaphore` sized from the descriptor limit,
+//! `smtpd_client_connection_count_limit` sessions per client address,
+//! and a `TaskTracker` so that shutdown waits for every session to say
+//! 421 or finish the message it is receiving.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::client::Client;
+use crate::config::Settings;
+use crate::enqueue::Backend;
+use crate::reply::{self, Reply};
+use crate::tls;
+
+/// How long a refused client gets to read its 421.
+const REFUSE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serve SMTP on `listener` (bound by the caller: the master, or a test)
+/// until `shutdown` is cancelled, then wait for the sessions to end.
+/// Fails only at startup, when the TLS certificate cannot be loaded.
+pub async fn run<B: Backend>(
+    listener: TcpListener,
+    settings: Arc<Settings>,
+    backend: Arc<B>,
+    shutdown: CancellationToken,
+) -> Result<(), tls::Error> {
+    let tls = tls::load(&settings.tls)?;
+    let sessions = Arc::new(Semaphore::new(settings.session_limit));
+    let per_client = Counts::default();
+    let tracker = TaskTracker::new();
+    loop {
+        let (socket, peer) = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // EMFILE and friends: back off instead of spinning.
+                    settings.log.warning(format_args!("accept: {e}"));
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = socket.set_nodelay(true);
+        let client =
+            Client::from_peer(peer, socket.local_addr().ok(), settings.client_port_logging);
+        let (slot, count) = per_client.claim(client.addr);
+        let Ok(permit) = Arc::clone(&sessions).try_acquire_owned() else {
+            settings.log.warning(format_args!(
+                "too many sessions: {} already; refusing {}",
+                settings.session_limit,
+                client.namaddr()
+            ));
+            tracker.spawn(refuse(socket, reply::overloaded(&settings.myhostname)));
+            continue;
+        };
+        let limit = settings.client_connection_limit;
+        if limit > 0
+            && count > limit
+            && !settings
+                .client_limit_exceptions
+                .matches(&client.name, client.addr)
+        {
+            settings.log.warning(format_args!(
+                "Connection concurrency limit exceeded: {count} from {} for service smtp",
+                client.namaddr()
+            ));
+            let addr = client.addr.to_string();
+            tracker.spawn(refuse(
+                socket,
+                reply::too_many_connections_from(&settings.myhostname, &addr),
+            ));
+            continue;
+        }
+        let (settings, backend, tls) = (Arc::clone(&settings), Arc::clone(&backend), tls.clone());
+        let token = shutdown.child_token();
+        tracker.spawn(async move {
+            crate::conn::serve(socket, client, settings, backend, tls, token).await;
+            drop(permit);
+            drop(slot);
+        });
+    }
+    tracker.close();
+    tracker.wait().await;
+    Ok(())
+}
+
+/// Say why, then hang up.
+async fn refuse(mut socket: TcpStream, why: Reply) {
+    let bye = async {
+        socket.write_all(why.render().as_bytes()).await?;
+        socket.shutdown().await
+    };
+    // A client that does not read its 421 is dropped all the same.
+    let _ = tokio::time::timeout(REFUSE_TIMEOUT, bye).await;
+}
+
+/// Sessions per client address.
+#[derive(Debug, Default, Clone)]
+struct Counts {
+    map: Arc<Mutex<HashMap<IpAddr, usize>>>,
+}
+
+/// One counted session; dropping it uncounts.
+struct Slot {
+    counts: Counts,
+    addr: IpAddr,
+}
+
+impl Counts {
+    /// Count a new session from `addr`; returns its slot and the count.
+    fn claim(&self, addr: IpAddr) -> (Slot, usize) {
+        let count = match self.map.lock() {
+            Ok(mut map) => {
+                let n = map.entry(addr).or_insert(0);
+                *n += 1;
+                *n
+            }
+            Err(_) => 0,
+        };
+        let slot = Slot {
+            counts: self.clone(),
+            addr,
+        };
+        (slot, count)
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if let Ok(mut map) = self.counts.map.lock()
+            && let Some(n) = map.get_mut(&self.addr)
+        {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.addr);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_go_down_when_slots_drop() {
+        let counts = Counts::default();
+        let addr: IpAddr = "192.0.2.1".parse().expect("addr");
+        let (a, n) = counts.claim(addr);
+        assert_eq!(n, 1);
+        let (b, n) = counts.claim(addr);
+        assert_eq!(n, 2);
+        drop(a);
+        drop(b);
+        assert!(counts.map.lock().expect("lock").is_empty());
+    }
+}

@@ -1,0 +1,136 @@
+//! `server::run` over loopback TCP: the session cap and the per-client
+//! cap answer 421, and shutdown says 421 to idle sessions.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use smtpd::config::Settings;
+use smtpd::enqueue::Memory;
+use smtpd::log::Log;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio_util::sync::CancellationToken;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+async fn start(
+    settings: Settings,
+) -> (
+    std::net::SocketAddr,
+    CancellationToken,
+    tokio::task::JoinHandle<()>,
+) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let token = CancellationToken::new();
+    let stop = token.clone();
+    let handle = tokio::spawn(async move {
+        smtpd::server::run(listener, Arc::new(settings), Arc::new(Memory::new()), stop)
+            .await
+            .expect("serves");
+    });
+    (addr, token, handle)
+}
+
+async fn first_line(stream: &mut BufReader<TcpStream>) -> String {
+    let mut line = String::new();
+    let _ = tokio::time::timeout(WAIT, stream.read_line(&mut line)).await;
+    line
+}
+
+async fn connect(addr: std::net::SocketAddr) -> BufReader<TcpStream> {
+    BufReader::new(TcpStream::connect(addr).await.expect("connect"))
+}
+
+fn settings(overrides: &[(&str, &str)]) -> Settings {
+    let mut s = Settings::for_tests(overrides).expect("settings");
+    s.log = Log::memory().0;
+    s
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_past_the_cap_get_421() {
+    let mut s = settings(&[]);
+    s.session_limit = 1;
+    let (addr, token, handle) = start(s).await;
+    let mut one = connect(addr).await;
+    assert!(first_line(&mut one).await.starts_with("220 "));
+    let mut two = connect(addr).await;
+    assert_eq!(
+        first_line(&mut two).await,
+        "421 4.3.2 mx.example.test Error: too many connections\r\n"
+    );
+    token.cancel();
+    assert!(first_line(&mut one).await.starts_with("421 4.3.2"));
+    tokio::time::timeout(WAIT, handle)
+        .await
+        .expect("stops")
+        .expect("no panic");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_client_past_its_limit_gets_421() {
+    let s = settings(&[("smtpd_client_connection_count_limit", "1")]);
+    let (addr, token, handle) = start(s).await;
+    let mut one = connect(addr).await;
+    assert!(first_line(&mut one).await.starts_with("220 "));
+    let mut two = connect(addr).await;
+    assert_eq!(
+        first_line(&mut two).await,
+        "421 4.7.0 mx.example.test Error: too many connections from 127.0.0.1\r\n"
+    );
+    // The first one still works, and a slot frees when it leaves.
+    one.get_mut().write_all(b"QUIT\r\n").await.expect("write");
+    assert_eq!(first_line(&mut one).await, "221 2.0.0 Bye\r\n");
+    drop(one);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut three = connect(addr).await;
+    assert!(first_line(&mut three).await.starts_with("220 "));
+    token.cancel();
+    tokio::time::timeout(WAIT, handle)
+        .await
+        .expect("stops")
+        .expect("no panic");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_finishes_the_message_in_flight() {
+    let (addr, token, handle) = start(settings(&[])).await;
+    let mut c = connect(addr).await;
+    assert!(first_line(&mut c).await.starts_with("220 "));
+    c.get_mut().write_all(b"EHLO x\r\n").await.expect("write");
+    loop {
+        if first_line(&mut c).await.starts_with("250 ") {
+            break;
+        }
+    }
+    let w = c.get_mut();
+    w.write_all(b"MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n")
+        .await
+        .expect("write");
+    for want in ["250 2.1.0", "250 2.1.5", "354 "] {
+        assert!(first_line(&mut c).await.starts_with(want));
+    }
+    c.get_mut()
+        .write_all(b"half a message\r\n")
+        .await
+        .expect("write");
+    token.cancel();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    c.get_mut()
+        .write_all(b"rest\r\n.\r\n")
+        .await
+        .expect("write");
+    assert!(
+        first_line(&mut c)
+            .await
+            .starts_with("250 2.0.0 Ok: queued as ")
+    );
+    assert!(first_line(&mut c).await.starts_with("421 4.3.2"));
+    tokio::time::timeout(WAIT, handle)
+        .await
+        .expect("stops")
+        .expect("no panic");
+}
