@@ -5,8 +5,9 @@
 //! same time share one: a caller joins the pending batch; whoever finds
 //! no fsync running takes the batch and syncs for everyone in it, while
 //! newcomers join the next batch. Each batch gets its own result, so an
-//! error reaches exactly the writers whose renames it covered, and the
-//! leader always wakes everyone when it is done.
+//! error reaches exactly the writers whose renames it covered; when it is
+//! done the leader wakes its batch and one writer of the next, who leads
+//! that one.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -25,7 +26,6 @@ pub struct Committer {
 #[derive(Debug, Default)]
 struct Shared {
     dirs: Mutex<HashMap<PathBuf, DirState>>,
-    done: Condvar,
 }
 
 #[derive(Debug, Default)]
@@ -43,6 +43,10 @@ struct DirState {
 #[derive(Debug, Default)]
 struct Batch {
     result: OnceLock<Result<(), Arc<io::Error>>>,
+    /// Its members wait here (with the `dirs` mutex), so that a finished
+    /// fsync wakes only the writers it covered, plus one of the next
+    /// batch to lead it.
+    done: Condvar,
 }
 
 impl Committer {
@@ -95,8 +99,7 @@ impl Committer {
                     continue;
                 }
             }
-            dirs = self
-                .shared
+            dirs = batch
                 .done
                 .wait(dirs)
                 .unwrap_or_else(PoisonError::into_inner);
@@ -147,8 +150,12 @@ impl Drop for Leader<'_> {
         let state = dirs.entry(self.dir.to_path_buf()).or_default();
         state.syncing = false;
         state.syncs += 1;
+        let next = state.pending.clone();
         drop(dirs);
-        self.committer.shared.done.notify_all();
+        self.batch.done.notify_all();
+        if let Some(next) = next {
+            next.done.notify_one();
+        }
     }
 }
 

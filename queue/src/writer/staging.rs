@@ -11,6 +11,7 @@ use std::io;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use nix::errno::Errno;
@@ -73,7 +74,7 @@ pub(super) fn create(incoming: &Path) -> Result<(File, Staging), Error> {
         .custom_flags(nix::libc::O_TMPFILE)
         .open(incoming);
     match unnamed {
-        Ok(file) if Path::new("/proc/self/fd").is_dir() => Ok((file, Staging::Unnamed)),
+        Ok(file) if has_proc_fd() => Ok((file, Staging::Unnamed)),
         Ok(_) => create_named(incoming),
         // EOPNOTSUPP or EISDIR: no O_TMPFILE on this file system or kernel.
         Err(e) if matches!(e.raw_os_error(), Some(code) if code == Errno::EOPNOTSUPP as i32 || code == Errno::EISDIR as i32) => {
@@ -81,6 +82,13 @@ pub(super) fn create(incoming: &Path) -> Result<(File, Staging), Error> {
         }
         Err(e) => Err(Error::io("create", incoming, e)),
     }
+}
+
+/// `/proc/self/fd`, through which an unnamed file is linked, exists
+/// (looked at once per process).
+fn has_proc_fd() -> bool {
+    static HAS: OnceLock<bool> = OnceLock::new();
+    *HAS.get_or_init(|| Path::new("/proc/self/fd").is_dir())
 }
 
 fn create_named(incoming: &Path) -> Result<(File, Staging), Error> {

@@ -14,7 +14,9 @@
 mod content;
 mod stream;
 
+use std::future::Future;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -140,8 +142,21 @@ impl<B: Backend> Conn<B> {
         // then look without waiting, as Postfix does before its banner.
         tokio::task::yield_now().await;
         self.buf.reserve(COMMAND_READ);
-        let early = tokio::time::timeout(Duration::ZERO, stream.read_buf(&mut self.buf)).await;
-        if matches!(early, Ok(Ok(0) | Err(_))) {
+        // One poll, no timer: a zero timeout would wait for the next tick
+        // of tokio's 1 ms timer wheel, before every banner. Dropping the
+        // pending read loses nothing (`read_buf` is cancel-safe).
+        let early = {
+            let read = stream.read_buf(&mut self.buf);
+            tokio::pin!(read);
+            std::future::poll_fn(|cx| {
+                Poll::Ready(match read.as_mut().poll(cx) {
+                    Poll::Ready(result) => Some(result),
+                    Poll::Pending => None,
+                })
+            })
+            .await
+        };
+        if matches!(early, Some(Ok(0) | Err(_))) {
             return Err(Stop::Lost);
         }
         if let Some(reply) = self.session.screen_pregreet(&self.buf) {
