@@ -2,6 +2,8 @@
 //!
 //! - [`log`]: Postfix-shaped log lines (`postfix/smtpd[PID]: ...`) from
 //!   `tracing` events, to standard error and to `maillog_file`.
+//! - [`pidfile`]: the master's pid file and lock.
 #![forbid(unsafe_code)]
 
 pub mod log;
+pub mod pidfile;

@@ -2,7 +2,8 @@
 //! connection behind a `Semaphore` sized from the descriptor limit,
 //! `smtpd_client_connection_count_limit` sessions per client address,
 //! and a `TaskTracker` so that shutdown waits for every session to say
-//! 421 or finish the message it is receiving.
+//! 421 or finish the message it is receiving. Draining (the master's
+//! reload) stops accepting and lets open sessions run to their end.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -33,6 +34,26 @@ pub async fn run<B: Backend>(
     backend: Arc<B>,
     shutdown: CancellationToken,
 ) -> Result<(), tls::Error> {
+    run_draining(
+        listener,
+        settings,
+        backend,
+        shutdown,
+        CancellationToken::new(),
+    )
+    .await
+}
+
+/// [`run`], and when `drain` is cancelled: close the listener (the
+/// master's new process accepts from then on) and return once the open
+/// sessions have ended on their own. `shutdown` still ends them early.
+pub async fn run_draining<B: Backend>(
+    listener: TcpListener,
+    settings: Arc<Settings>,
+    backend: Arc<B>,
+    shutdown: CancellationToken,
+    drain: CancellationToken,
+) -> Result<(), tls::Error> {
     let tls = tls::load(&settings.tls)?;
     let sessions = Arc::new(Semaphore::new(settings.session_limit));
     let per_client = Counts::default();
@@ -40,6 +61,7 @@ pub async fn run<B: Backend>(
     loop {
         let (socket, peer) = tokio::select! {
             _ = shutdown.cancelled() => break,
+            _ = drain.cancelled() => break,
             accepted = listener.accept() => match accepted {
                 Ok(pair) => pair,
                 Err(e) => {
@@ -89,6 +111,8 @@ pub async fn run<B: Backend>(
             drop(slot);
         });
     }
+    // Not ours to accept from any more; the sessions go on.
+    drop(listener);
     tracker.close();
     tracker.wait().await;
     Ok(())
@@ -163,5 +187,75 @@ mod tests {
         drop(a);
         drop(b);
         assert!(counts.map.lock().expect("lock").is_empty());
+    }
+
+    /// Draining closes the listener at once but lets an open session go
+    /// on to deliver a message and QUIT, then `run_draining` returns.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn drain_stops_accepting_and_lets_sessions_finish() {
+        use tokio::io::{AsyncBufReadExt, BufReader};
+        const WAIT: Duration = Duration::from_secs(10);
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let mut settings = Settings::for_tests(&[]).expect("settings");
+        settings.log = crate::log::Log::memory().0;
+        let backend = Arc::new(crate::enqueue::Memory::new());
+        let drain = CancellationToken::new();
+        let server = tokio::spawn(run_draining(
+            listener,
+            Arc::new(settings),
+            Arc::clone(&backend),
+            CancellationToken::new(),
+            drain.clone(),
+        ));
+        let mut client = BufReader::new(TcpStream::connect(addr).await.expect("connect"));
+        let mut say = async |line: &str| {
+            client
+                .get_mut()
+                .write_all(line.as_bytes())
+                .await
+                .expect("write");
+            let mut reply = String::new();
+            loop {
+                let mut one = String::new();
+                let read = tokio::time::timeout(WAIT, client.read_line(&mut one)).await;
+                reply.push_str(&one);
+                if read.is_err() || one.len() < 4 || one.as_bytes()[3] == b' ' {
+                    return reply;
+                }
+            }
+        };
+        assert!(say("").await.starts_with("220 "));
+        assert!(say("EHLO client.test\r\n").await.starts_with("250"));
+        assert!(
+            say("MAIL FROM:<a@example.test>\r\n")
+                .await
+                .starts_with("250")
+        );
+        drain.cancel();
+        // The listener goes: new connections are refused.
+        let refused = async {
+            while TcpStream::connect(addr).await.is_ok() {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        };
+        tokio::time::timeout(WAIT, refused)
+            .await
+            .expect("listener closed");
+        assert!(!server.is_finished());
+        assert!(say("RCPT TO:<b@example.test>\r\n").await.starts_with("250"));
+        assert!(say("DATA\r\n").await.starts_with("354"));
+        assert!(
+            say("Subject: x\r\n\r\nbody\r\n.\r\n")
+                .await
+                .starts_with("250")
+        );
+        assert!(say("QUIT\r\n").await.starts_with("221"));
+        tokio::time::timeout(WAIT, server)
+            .await
+            .expect("run_draining returns after the session")
+            .expect("no panic")
+            .expect("serves");
+        assert_eq!(backend.messages().len(), 1);
     }
 }

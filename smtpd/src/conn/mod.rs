@@ -174,6 +174,12 @@ impl<B: Backend> Conn<B> {
         S: AsyncRead + AsyncWrite + Unpin + Send,
     {
         if let Some(reply) = self.session.too_many_errors() {
+            // fail2ban's postfix filter bans on this line.
+            self.session.log().info(format_args!(
+                "too many errors after {} from {}",
+                self.session.last_command(),
+                self.session.client().namaddr()
+            ));
             self.push(&reply);
             return Ok(Step::Close);
         }

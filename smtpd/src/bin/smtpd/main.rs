@@ -4,6 +4,7 @@
 //! # SYNOPSIS
 //! ```text
 //! smtpd [-v] [-c config_dir] [-o name=value ...] [-n service] [-t type] [-u]
+//! kill -USR1 PID    # drain: finish open sessions, accept no more, exit
 //! ```
 //! Started by the master, with its listening socket as file descriptor
 //! 3 (`scripts/with-listener HOST:PORT smtpd -c DIR` does the same by
@@ -34,6 +35,10 @@
 //! After printing `postfix/smtpd[PID]: ready` on stderr it serves until
 //! SIGTERM or SIGINT: then open sessions get `421` at their next command,
 //! a message being received is finished first, and smtpd exits 0.
+//! SIGUSR1 drains, as the master asks on reload: smtpd logs `draining`,
+//! closes its copy of the listening socket (the master's new smtpd takes
+//! the new connections), lets the open sessions go on normally until
+//! they end, then exits 0.
 //!
 //! # SECURITY
 //! smtpd talks to the untrusted network. It runs with the privileges it
@@ -260,6 +265,8 @@ async fn serve(
         .context("SIGTERM handler")?;
     let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
         .context("SIGINT handler")?;
+    let mut usr1 = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1())
+        .context("SIGUSR1 handler")?;
     let stop = shutdown.clone();
     tokio::spawn(async move {
         tokio::select! {
@@ -268,8 +275,16 @@ async fn serve(
         }
         stop.cancel();
     });
+    let drain = CancellationToken::new();
+    let draining = drain.clone();
+    let log = settings.log.clone();
+    tokio::spawn(async move {
+        usr1.recv().await;
+        log.info("draining");
+        draining.cancel();
+    });
     settings.log.info("ready");
-    smtpd::server::run(listener, settings, cleanup, shutdown).await?;
+    smtpd::server::run_draining(listener, settings, cleanup, shutdown, drain).await?;
     Ok(())
 }
 

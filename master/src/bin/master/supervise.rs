@@ -1,0 +1,483 @@
+//! Keeping services running: one process per listening socket, restarted
+//! when it exits or crashes (after `service_throttle_time` when it failed
+//! right after starting), replaced on reload while the old one drains,
+//! and told to stop at shutdown. Log lines are Postfix's.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::Pid;
+use tracing::{info, warn};
+
+use crate::listeners::{self, Endpoint, Listener};
+use crate::services::{Plan, Service};
+use crate::spawn::{self, Credentials};
+use crate::wakeup;
+
+/// A child that fails within this time of its start failed to start:
+/// the service is throttled instead of restarted at once (Postfix's
+/// "bad command startup").
+const STARTUP_TIME: Duration = Duration::from_secs(2);
+
+/// The signal that tells a service to stop accepting work and exit once
+/// the work in progress is done (smtpd(8): SIGUSR1).
+const DRAIN: Signal = Signal::SIGUSR1;
+
+/// Listen backlog, as Postfix's default for inet listeners.
+const BACKLOG: i32 = 100;
+
+/// What every child of one configuration has in common.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    /// `service_throttle_time`.
+    pub(crate) throttle: Duration,
+    /// `mail_owner`, when the master runs as root.
+    pub(crate) credentials: Option<Credentials>,
+    /// The master runs as root (chroot would be possible).
+    pub(crate) root: bool,
+}
+
+/// One listening socket of a service and the process serving it.
+#[derive(Debug)]
+struct Slot {
+    service: Service,
+    endpoint: Endpoint,
+    listener: Listener,
+    child: Option<Pid>,
+    /// Throttled: do not start before this.
+    not_before: Option<Instant>,
+    /// When to wake the service up next (`wakeup` column).
+    next_wakeup: Option<Instant>,
+}
+
+/// A running child.
+#[derive(Debug)]
+struct Child {
+    program: PathBuf,
+    started: Instant,
+    /// The slot it serves; None once it was told to drain or stop.
+    slot: Option<u64>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Supervisor {
+    settings: Settings,
+    slots: BTreeMap<u64, Slot>,
+    next_slot: u64,
+    children: HashMap<Pid, Child>,
+    /// Children replaced by the last `apply`, with the signal they get.
+    retiring: Vec<(Pid, Signal)>,
+}
+
+impl Supervisor {
+    pub(crate) fn new(settings: Settings) -> Supervisor {
+        Supervisor {
+            settings,
+            slots: BTreeMap::new(),
+            next_slot: 0,
+            children: HashMap::new(),
+            retiring: Vec::new(),
+        }
+    }
+
+    /// Make the services those of `plans`: keep the listeners of
+    /// endpoints that stay, bind new ones, close those that go. Nothing
+    /// is started or signalled until [`Supervisor::commit`]. Returns the
+    /// bind errors, as `(service, message)`; those endpoints are left out.
+    pub(crate) fn apply(&mut self, settings: Settings, plans: &[Plan]) -> Vec<(String, String)> {
+        self.settings = settings;
+        let mut old: HashMap<Endpoint, Slot> = std::mem::take(&mut self.slots)
+            .into_values()
+            .map(|slot| (slot.endpoint.clone(), slot))
+            .collect();
+        let mut draining = Vec::new();
+        let mut errors = Vec::new();
+        for plan in plans {
+            let service = match plan {
+                Plan::Run(service) => service,
+                Plan::Skip { id, reason } => {
+                    info!(target: "master", "service {id}: {reason}: not started");
+                    continue;
+                }
+            };
+            for endpoint in &service.endpoints {
+                let listener = match old.remove(endpoint) {
+                    Some(slot) => {
+                        draining.extend(slot.child);
+                        slot.listener
+                    }
+                    None => match bind(endpoint) {
+                        Ok(listener) => listener,
+                        Err(e) => {
+                            errors.push((service.id.clone(), format!("bind {endpoint}: {e}")));
+                            continue;
+                        }
+                    },
+                };
+                self.add(service.clone(), endpoint.clone(), listener);
+            }
+        }
+        self.retiring
+            .extend(draining.into_iter().map(|pid| (pid, DRAIN)));
+        for slot in old.into_values() {
+            if let Some(pid) = slot.child {
+                self.retiring.push((pid, Signal::SIGTERM));
+            }
+            if let Endpoint::Unix(path) = &slot.endpoint {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+        errors
+    }
+
+    /// After [`Supervisor::apply`]: start the new children, then tell the
+    /// ones they replace to drain (or stop, when their service is gone).
+    pub(crate) fn commit(&mut self) {
+        self.start_due(Instant::now());
+        for (pid, signal) in std::mem::take(&mut self.retiring) {
+            self.retire(pid, signal);
+        }
+    }
+
+    fn add(&mut self, service: Service, endpoint: Endpoint, listener: Listener) {
+        if service.chroot && self.settings.root {
+            warn!(target: "master",
+                "service {}: chroot is not supported yet; running it without",
+                service.id);
+        }
+        let id = self.next_slot;
+        self.next_slot += 1;
+        self.slots.insert(
+            id,
+            Slot {
+                next_wakeup: service.wakeup.map(|every| Instant::now() + every),
+                service,
+                endpoint,
+                listener,
+                child: None,
+                not_before: None,
+            },
+        );
+    }
+
+    /// Tell `pid` to drain (or stop) and forget its slot.
+    fn retire(&mut self, pid: Pid, signal: Signal) {
+        if let Some(child) = self.children.get_mut(&pid) {
+            child.slot = None;
+            let _ = kill(pid, signal);
+        }
+    }
+
+    /// Start a child for every slot that has none and is not throttled.
+    pub(crate) fn start_due(&mut self, now: Instant) {
+        let due: Vec<u64> = self
+            .slots
+            .iter()
+            .filter(|(_, s)| s.child.is_none() && s.not_before.is_none_or(|t| t <= now))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in due {
+            self.start(id, now);
+        }
+    }
+
+    fn start(&mut self, id: u64, now: Instant) {
+        let Some(slot) = self.slots.get_mut(&id) else {
+            return;
+        };
+        slot.not_before = None;
+        let service = &slot.service;
+        let mut cmd = Command::new(&service.program);
+        cmd.args(&service.args).stdin(Stdio::null());
+        let credentials = if service.unprivileged {
+            self.settings.credentials.clone()
+        } else {
+            None
+        };
+        match spawn::service(cmd, slot.listener.raw_fd(), credentials) {
+            Ok(child) => {
+                let pid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
+                slot.child = Some(pid);
+                self.children.insert(
+                    pid,
+                    Child {
+                        program: service.program.clone(),
+                        started: now,
+                        slot: Some(id),
+                    },
+                );
+            }
+            Err(e) => {
+                warn!(target: "master",
+                    "spawn command {}: {e}", service.program.display());
+                self.throttle(id, now);
+            }
+        }
+    }
+
+    fn throttle(&mut self, id: u64, now: Instant) {
+        if let Some(slot) = self.slots.get_mut(&id) {
+            warn!(target: "master",
+                "{}: bad command startup -- throttling", slot.service.program.display());
+            slot.not_before = Some(now + self.settings.throttle);
+        }
+    }
+
+    /// Collect every exited child; log abnormal ends; schedule restarts.
+    pub(crate) fn reap(&mut self, now: Instant) {
+        loop {
+            let status = match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::StillAlive) | Err(_) => break,
+                Ok(status) => status,
+            };
+            let Some(pid) = status.pid() else { continue };
+            // Not ours (init mode reaps orphans too).
+            let Some(child) = self.children.remove(&pid) else {
+                continue;
+            };
+            let program = child.program.display();
+            match status {
+                WaitStatus::Exited(_, code) if code != 0 => {
+                    warn!(target: "master", "process {program} pid {pid} exit status {code}");
+                }
+                WaitStatus::Signaled(_, signal, _) => {
+                    warn!(target: "master",
+                        "process {program} pid {pid} killed by signal {}", signal as i32);
+                }
+                _ => {}
+            }
+            let Some(id) = child.slot else { continue };
+            if let Some(slot) = self.slots.get_mut(&id) {
+                slot.child = None;
+            }
+            if is_bad_startup(status, now.duration_since(child.started)) {
+                self.throttle(id, now);
+            }
+        }
+        self.start_due(now);
+    }
+
+    /// How long until a throttled service may start again or a service
+    /// is to be woken up.
+    pub(crate) fn next_event(&self, now: Instant) -> Option<Duration> {
+        let starts = self
+            .slots
+            .values()
+            .filter(|s| s.child.is_none())
+            .filter_map(|s| s.not_before);
+        let wakeups = self.slots.values().filter_map(|s| s.next_wakeup);
+        starts
+            .chain(wakeups)
+            .map(|t| t.saturating_duration_since(now))
+            .min()
+    }
+
+    /// Wake up the services whose time has come (a failure is only
+    /// logged in verbose mode: the service may be restarting).
+    pub(crate) fn wake_due(&mut self, now: Instant) {
+        for slot in self.slots.values_mut() {
+            let (Some(at), Some(every)) = (slot.next_wakeup, slot.service.wakeup) else {
+                continue;
+            };
+            if at > now {
+                continue;
+            }
+            slot.next_wakeup = Some(now + every);
+            if let Endpoint::Unix(path) = &slot.endpoint
+                && let Err(e) = wakeup::trigger(path)
+            {
+                tracing::debug!(target: "master", "wakeup {}: {e}", path.display());
+            }
+        }
+    }
+
+    /// Send SIGTERM to every child, then wait up to `grace` for them.
+    pub(crate) fn stop(&mut self, grace: Duration) {
+        for pid in self.children.keys() {
+            let _ = kill(*pid, Signal::SIGTERM);
+        }
+        let deadline = Instant::now() + grace;
+        while !self.children.is_empty() && Instant::now() < deadline {
+            match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::StillAlive) => std::thread::sleep(Duration::from_millis(20)),
+                Ok(status) => {
+                    if let Some(pid) = status.pid() {
+                        self.children.remove(&pid);
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        for slot in self.slots.values() {
+            if let Endpoint::Unix(path) = &slot.endpoint {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+    }
+}
+
+/// Whether a child that ended with `status` after `uptime` failed to
+/// start: it failed within [`STARTUP_TIME`]. SIGKILL does not count: only
+/// someone else sends it (an admin, the OOM killer), and a crash loop
+/// ends by SIGSEGV, SIGABRT or an exit status.
+fn is_bad_startup(status: WaitStatus, uptime: Duration) -> bool {
+    let failed = match status {
+        WaitStatus::Exited(_, code) => code != 0,
+        WaitStatus::Signaled(_, signal, _) => signal != Signal::SIGKILL,
+        _ => false,
+    };
+    failed && uptime < STARTUP_TIME
+}
+
+fn bind(endpoint: &Endpoint) -> std::io::Result<Listener> {
+    Ok(match endpoint {
+        Endpoint::Tcp(addr) => Listener::Tcp(listeners::bind_tcp(*addr, BACKLOG)?),
+        Endpoint::Unix(path) => Listener::Unix(listeners::bind_unix(path)?),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    /// Waits for `pid` to be reaped by `sup` (the only test here that
+    /// starts children, so waitpid(-1) takes only ours).
+    fn reaped(sup: &mut Supervisor, pid: Pid) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            sup.reap(Instant::now());
+            if !sup.children.contains_key(&pid) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        false
+    }
+
+    fn child_of(sup: &Supervisor) -> Pid {
+        let mut pids = sup.slots.values().filter_map(|s| s.child);
+        let pid = pids.next().expect("a child");
+        assert!(pids.next().is_none());
+        pid
+    }
+
+    /// A unix service with a wake-up time gets `W` on its socket when
+    /// that time has come, and the next one is scheduled.
+    #[test]
+    fn due_wakeups_write_w_to_the_socket() {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("pickup");
+        let every = Duration::from_secs(60);
+        let plan = Plan::Run(Service {
+            id: "pickup/unix".to_owned(),
+            program: dir.path().join("pickup"),
+            args: vec![],
+            unprivileged: true,
+            chroot: false,
+            wakeup: Some(every),
+            endpoints: vec![Endpoint::Unix(socket)],
+        });
+        let settings = Settings {
+            throttle: Duration::from_secs(60),
+            credentials: None,
+            root: false,
+        };
+        let mut sup = Supervisor::new(settings.clone());
+        // Applied but not committed: no child, only the socket.
+        assert!(sup.apply(settings, &[plan]).is_empty());
+        let now = Instant::now();
+        let next = sup.next_event(now).unwrap();
+        assert!(next <= every && next > every - Duration::from_secs(5));
+        sup.wake_due(now);
+        let later = now + every + Duration::from_secs(1);
+        sup.wake_due(later);
+        let Some(Slot {
+            listener: Listener::Unix(listener),
+            next_wakeup,
+            ..
+        }) = sup.slots.values().next()
+        else {
+            panic!("a unix slot")
+        };
+        assert_eq!(*next_wakeup, Some(later + every));
+        let (mut conn, _) = listener.accept().unwrap();
+        let mut got = Vec::new();
+        std::io::Read::read_to_end(&mut conn, &mut got).unwrap();
+        assert_eq!(got, b"W");
+        listener.set_nonblocking(true).unwrap();
+        assert!(listener.accept().is_err(), "one wake-up only");
+    }
+
+    /// Reload keeps the socket, starts a new child and drains the old
+    /// one; a service that goes has its child stopped and socket removed.
+    #[test]
+    fn reload_replaces_children_and_removed_services_stop() {
+        let dir = tempfile::tempdir().unwrap();
+        let program = dir.path().join("daemon");
+        std::fs::write(&program, "#!/bin/sh\nexec sleep 30\n").unwrap();
+        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let socket = dir.path().join("svc");
+        let plan = Plan::Run(Service {
+            id: "svc/unix".to_owned(),
+            program,
+            args: vec![],
+            unprivileged: true,
+            chroot: false,
+            wakeup: None,
+            endpoints: vec![Endpoint::Unix(socket.clone())],
+        });
+        let settings = Settings {
+            throttle: Duration::from_secs(60),
+            credentials: None,
+            root: false,
+        };
+        let mut sup = Supervisor::new(settings.clone());
+        assert!(
+            sup.apply(settings.clone(), std::slice::from_ref(&plan))
+                .is_empty()
+        );
+        sup.commit();
+        let first = child_of(&sup);
+        let inode = |p: &std::path::Path| {
+            use std::os::unix::fs::MetadataExt;
+            std::fs::metadata(p).unwrap().ino()
+        };
+        let before = inode(&socket);
+        assert!(
+            sup.apply(settings.clone(), std::slice::from_ref(&plan))
+                .is_empty()
+        );
+        sup.commit();
+        let second = child_of(&sup);
+        assert_ne!(first, second);
+        assert_eq!(inode(&socket), before, "the same socket");
+        // sleep does not catch SIGUSR1, so the drain signal ends it.
+        assert!(reaped(&mut sup, first));
+        assert_eq!(child_of(&sup), second, "a drained child is not restarted");
+        assert!(sup.apply(settings, &[]).is_empty());
+        sup.commit();
+        assert!(reaped(&mut sup, second));
+        assert!(sup.slots.is_empty());
+        assert!(!socket.exists());
+    }
+
+    #[test]
+    fn only_early_failures_other_than_sigkill_are_bad_startups() {
+        let pid = Pid::from_raw(42);
+        let early = Duration::from_millis(100);
+        let late = STARTUP_TIME + Duration::from_secs(1);
+        assert!(is_bad_startup(WaitStatus::Exited(pid, 1), early));
+        assert!(!is_bad_startup(WaitStatus::Exited(pid, 1), late));
+        assert!(!is_bad_startup(WaitStatus::Exited(pid, 0), early));
+        let segv = WaitStatus::Signaled(pid, Signal::SIGSEGV, true);
+        assert!(is_bad_startup(segv, early));
+        assert!(!is_bad_startup(segv, late));
+        let killed = WaitStatus::Signaled(pid, Signal::SIGKILL, false);
+        assert!(!is_bad_startup(killed, early));
+    }
+}
