@@ -1,7 +1,7 @@
 //! What every daemon of the suite shares with the master that starts it.
 //!
 //! - [`log`]: Postfix-shaped log lines (`postfix/smtpd[PID]: ...`) from
-//!   `tracing` events, to standard error and to `maillog_file`.
+//!   `tracing` events, to standard error, and to syslog or `maillog_file`.
 //! - [`pidfile`]: the master's pid file and lock.
 #![forbid(unsafe_code)]
 

@@ -7,8 +7,14 @@
 //! its own. In templates, parameters and files, `{name}` placeholders are
 //! filled in: `{root}`, `{etc}`, `{spool}`, `{mail}`, `{data}`, `{log}`,
 //! `{port}` (the SMTP port), `{user}` and `{group}` (the invoking user's),
-//! `{bin}` (where our binaries are), plus any set with
-//! [`Builder::placeholder`]. Postfix's own `${name}` is never touched.
+//! `{mail_owner}` and `{setgid_group}` (the invoking user's, or under root
+//! `postfix`/`postdrop` — else `nobody`/`nogroup` — since Postfix and our
+//! master refuse a privileged `mail_owner`), `{bin}` (where our binaries
+//! are), plus any set with [`Builder::placeholder`]. Postfix's own
+//! `${name}` is never touched.
+//!
+//! Under root the instance root is made 0755 and `data/` is given to
+//! `mail_owner`, so that services that drop to it can reach their files.
 
 use std::env;
 use std::fs;
@@ -251,6 +257,9 @@ impl Builder {
         for (rel, contents) in &self.files {
             inst.write(rel, contents);
         }
+        if Uid::effective().is_root() {
+            open_to_mail_owner(&inst);
+        }
         for rel in [PathBuf::from("etc/main.cf"), PathBuf::from("etc/master.cf")]
             .iter()
             .chain(self.files.iter().map(|(rel, _)| rel))
@@ -259,6 +268,32 @@ impl Builder {
         }
         inst
     }
+}
+
+/// Under root: the root directory traversable, `data/` owned by the
+/// unprivileged `mail_owner`.
+fn open_to_mail_owner(inst: &Instance) {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(inst.root(), fs::Permissions::from_mode(0o755))
+        .unwrap_or_else(|e| panic!("chmod {}: {e}", inst.root().display()));
+    let (owner, _) = system_accounts();
+    let uid = User::from_name(&owner).ok().flatten().map(|u| u.uid);
+    nix::unistd::chown(&inst.path("data"), uid, None)
+        .unwrap_or_else(|e| panic!("chown {}: {e}", inst.path("data").display()));
+}
+
+/// The unprivileged account and group root runs use for `mail_owner` and
+/// `setgid_group`.
+pub fn system_accounts() -> (String, String) {
+    let user = ["postfix", "nobody"]
+        .into_iter()
+        .find(|u| User::from_name(u).ok().flatten().is_some())
+        .expect("a postfix or nobody user");
+    let group = ["postdrop", "nogroup"]
+        .into_iter()
+        .find(|g| Group::from_name(g).ok().flatten().is_some())
+        .expect("a postdrop or nogroup group");
+    (user.to_owned(), group.to_owned())
 }
 
 /// Sets the mtime of a just-written file a minute back. Postfix's
@@ -287,6 +322,11 @@ fn standard_vars(root: &Path, port: u16) -> Vec<(String, String)> {
         .ok()
         .flatten()
         .map_or_else(|| Gid::current().to_string(), |g| g.name);
+    let (mail_owner, setgid_group) = if Uid::effective().is_root() {
+        system_accounts()
+    } else {
+        (user.clone(), group.clone())
+    };
     let bin = binary::bin_dirs()
         .into_iter()
         .next()
@@ -301,6 +341,8 @@ fn standard_vars(root: &Path, port: u16) -> Vec<(String, String)> {
         ("port", port.to_string()),
         ("user", user),
         ("group", group),
+        ("mail_owner", mail_owner),
+        ("setgid_group", setgid_group),
         ("bin", bin.display().to_string()),
     ]
     .into_iter()

@@ -24,7 +24,7 @@
 //!
 //! let swaks = require_peer!("swaks");
 //! let inst = Instance::builder().param("mydestination", "localhost").build();
-//! let _master = inst.start(inst.command("master"), "master: ready");
+//! let _smtpd = inst.start_smtpd();
 //! let status = std::process::Command::new(swaks)
 //!     .args(["--server", &inst.smtp_addr(), "--to", "user@localhost"])
 //!     .status()

@@ -8,7 +8,6 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
-use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
 use e2e::daemon::Signal;
@@ -17,43 +16,13 @@ use nix::unistd::{Group, Uid, User};
 
 const WAIT: Duration = Duration::from_secs(30);
 
-/// An unprivileged `mail_owner` and `setgid_group` of this system, for
-/// runs as root (the master refuses a root mail_owner, as Postfix).
-fn system_owner() -> (String, String) {
-    let user = ["postfix", "nobody"]
-        .into_iter()
-        .find(|u| User::from_name(u).ok().flatten().is_some())
-        .expect("a postfix or nobody user");
-    let group = ["postdrop", "nogroup"]
-        .into_iter()
-        .find(|g| Group::from_name(g).ok().flatten().is_some())
-        .expect("a postdrop or nogroup group");
-    (user.to_owned(), group.to_owned())
-}
-
-/// A test instance; as root, one whose services run as a system user
-/// that can read the configuration and write the log.
+/// A test instance whose failed services are retried quickly.
 fn instance() -> Instance {
     instance_with(Instance::builder())
 }
 
 fn instance_with(builder: e2e::instance::Builder) -> Instance {
-    let mut builder = builder.param("service_throttle_time", "1s");
-    if Uid::effective().is_root() {
-        let (user, group) = system_owner();
-        builder = builder
-            .param("mail_owner", &user)
-            .param("setgid_group", &group);
-    }
-    let inst = builder.build();
-    if Uid::effective().is_root() {
-        let open = std::fs::Permissions::from_mode(0o755);
-        std::fs::set_permissions(inst.root(), open).unwrap();
-        let log = inst.log_dir().join("maillog");
-        std::fs::write(&log, "").unwrap();
-        std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o666)).unwrap();
-    }
-    inst
+    builder.param("service_throttle_time", "1s").build()
 }
 
 /// `master -d -c etc`, once it says `daemon started`.
@@ -312,7 +281,7 @@ fn as_root_smtpd_runs_as_mail_owner_and_master_as_root() {
         return;
     }
     let inst = instance();
-    let (user, group) = system_owner();
+    let (user, group) = e2e::instance::system_accounts();
     let owner = User::from_name(&user).unwrap().unwrap();
     let master = start_master(&inst);
     let smtpd = nth_smtpd(&master, 1);

@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime};
 use e2e::instance::Builder;
 use e2e::{Instance, require_peer, run_clean, wait_until};
 use nix::sys::signal::{self, Signal};
-use nix::unistd::{Pid, Uid, User};
+use nix::unistd::{Pid, Uid};
 
 /// Our `postfix -c ETC args`: (stderr, exit status).
 fn postfix(inst: &Instance, args: &[&str]) -> (String, i32) {
@@ -48,32 +48,6 @@ fn real_postfix(inst: &Instance, args: &str) -> Option<(String, i32)> {
     Some((text, out.status.code().unwrap_or(-1)))
 }
 
-/// Root must name accounts that separate privileges (mail_owner root is
-/// fatal, as in Postfix): the Debian package's `postfix` and `postdrop`.
-/// An ordinary user's instance runs as that user (the template's).
-fn builder() -> Builder {
-    if Uid::effective().is_root() {
-        Instance::builder()
-            .param("mail_owner", "postfix")
-            .param("setgid_group", "postdrop")
-    } else {
-        Instance::builder()
-    }
-}
-
-/// Builds `builder`; as root, gives `data/` to mail_owner, as Postfix's
-/// installation does.
-fn build(builder: Builder) -> Instance {
-    let inst = builder.build();
-    if Uid::effective().is_root() {
-        let owner = User::from_name("postfix")
-            .unwrap()
-            .expect("root runs need the postfix user (apt-get install postfix)");
-        chown(inst.path("data"), Some(owner.uid.as_raw()), None).unwrap();
-    }
-    inst
-}
-
 /// An instance the real Postfix accepts too: its accounts and programs.
 fn real_compatible() -> Builder {
     Instance::builder()
@@ -99,7 +73,7 @@ fn chmod(path: &Path, mode: u32) {
 
 #[test]
 fn check_is_quiet_on_a_fresh_instance_and_creates_the_queue() {
-    let inst = build(builder());
+    let inst = Instance::builder().build();
     assert_eq!(postfix(&inst, &["check"]), (String::new(), 0));
     for queue in ["maildrop", "incoming", "active", "deferred", "hold", "pid"] {
         assert!(inst.queue_dir().join(queue).is_dir(), "{queue}");
@@ -110,7 +84,7 @@ fn check_is_quiet_on_a_fresh_instance_and_creates_the_queue() {
 
 #[test]
 fn check_reports_a_world_writable_queue_directory() {
-    let inst = build(builder());
+    let inst = Instance::builder().build();
     postfix(&inst, &["check"]);
     let hold = inst.queue_dir().join("hold");
     chmod(&hold, 0o777);
@@ -130,7 +104,9 @@ fn check_reports_a_world_writable_queue_directory() {
 
 #[test]
 fn check_reports_a_missing_mail_owner_with_the_command_that_creates_it() {
-    let inst = build(builder().param("mail_owner", "nosuchuser"));
+    let inst = Instance::builder()
+        .param("mail_owner", "nosuchuser")
+        .build();
     let (stderr, status) = postfix(&inst, &["check"]);
     let main_cf = inst.config_dir().join("main.cf");
     let root = Uid::effective().is_root();
@@ -159,7 +135,7 @@ fn check_reports_a_missing_mail_owner_with_the_command_that_creates_it() {
 #[test]
 fn real_postfix_agrees_that_a_missing_mail_owner_is_fatal() {
     require_peer!("postfix");
-    let inst = build(real_compatible().param("mail_owner", "nosuchuser"));
+    let inst = real_compatible().param("mail_owner", "nosuchuser").build();
     let Some((real, real_status)) = real_postfix(&inst, "check") else {
         return;
     };
@@ -170,7 +146,7 @@ fn real_postfix_agrees_that_a_missing_mail_owner_is_fatal() {
 
 #[test]
 fn check_reports_a_map_source_newer_than_its_index() {
-    let inst = builder()
+    let inst = Instance::builder()
         .param(
             "smtpd_client_restrictions",
             "check_client_access hash:{etc}/access",
@@ -178,7 +154,7 @@ fn check_reports_a_map_source_newer_than_its_index() {
         .param("transport_maps", "cdb:{etc}/transport")
         .file("etc/access", "192.0.2.1 REJECT\n")
         .file("etc/transport", "example.com relay:[192.0.2.2]\n");
-    let inst = build(inst);
+    let inst = inst.build();
     let access = inst.config_dir().join("access");
     let transport = inst.config_dir().join("transport");
     run_clean(
@@ -209,7 +185,7 @@ fn check_reports_a_map_source_newer_than_its_index() {
 
 #[test]
 fn check_reports_an_unknown_parameter_as_postconf_does() {
-    let inst = build(builder().param("bogus_param", "1"));
+    let inst = Instance::builder().param("bogus_param", "1").build();
     let (stderr, status) = postfix(&inst, &["check"]);
     let warning = format!(
         "warning: {}/main.cf: unused parameter: bogus_param=1",
@@ -231,7 +207,7 @@ fn check_reports_an_unknown_parameter_as_postconf_does() {
 #[test]
 fn check_reports_owners_and_writable_config_like_real_postfix() {
     require_peer!("postfix");
-    let inst = build(real_compatible());
+    let inst = real_compatible().build();
     // The first check creates the queue, owned by mail_owner.
     let Some((first, _)) = real_postfix(&inst, "check") else {
         return;
@@ -254,7 +230,7 @@ fn check_reports_owners_and_writable_config_like_real_postfix() {
 
 #[test]
 fn status_stop_and_reload_when_nothing_runs() {
-    let inst = build(builder());
+    let inst = Instance::builder().build();
     assert_eq!(
         postfix(&inst, &["status"]),
         (
@@ -284,7 +260,7 @@ fn status_stop_and_reload_when_nothing_runs() {
 #[test]
 fn status_stop_and_flush_match_real_postfix_when_nothing_runs() {
     require_peer!("postfix");
-    let inst = build(real_compatible());
+    let inst = real_compatible().build();
     for command in ["status", "stop", "reload", "flush", "bogus"] {
         let Some((real, real_status)) = real_postfix(&inst, command) else {
             return;
@@ -318,7 +294,7 @@ fn maillog(inst: &Instance) -> String {
 
 #[test]
 fn start_status_reload_and_stop_the_master() {
-    let inst = build(builder());
+    let inst = Instance::builder().build();
     let _stop = StopMaster(&inst);
     assert_eq!(
         postfix(&inst, &["start"]),
@@ -391,7 +367,7 @@ fn start_status_reload_and_stop_the_master() {
 
 #[test]
 fn start_fg_keeps_the_master_in_the_foreground_until_abort() {
-    let inst = build(builder());
+    let inst = Instance::builder().build();
     let _stop = StopMaster(&inst);
     let mut cmd = inst.command("postfix");
     cmd.arg("-c").arg(inst.config_dir()).arg("start-fg");
@@ -418,7 +394,7 @@ fn start_fg_keeps_the_master_in_the_foreground_until_abort() {
 
 #[test]
 fn stop_uses_force_on_a_master_that_ignores_sigterm() {
-    let inst = build(builder());
+    let inst = Instance::builder().build();
     postfix(&inst, &["check"]);
     let pid_file = inst.queue_dir().join("pid/master.pid");
     fs::write(&pid_file, "").unwrap();

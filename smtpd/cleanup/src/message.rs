@@ -147,21 +147,8 @@ impl Message {
             self.writer.begin_content()?;
             self.in_content = true;
         }
-        let mut sink = Sink {
-            cleanup: &self.cleanup,
-            writer: &mut self.writer,
-            log: &self.log,
-            origin: &self.origin,
-            sender: &self.sender,
-            arrival: self.arrival,
-            seen: &mut self.seen,
-            skip_blank: &mut self.skip_blank,
-            stopped: &mut self.stopped,
-            failure: &mut self.failure,
-            error: &mut self.error,
-        };
-        self.inspector
-            .update(bytes, complete, &mut |o| sink.take(o));
+        let (inspector, mut sink) = self.parts();
+        inspector.update(bytes, complete, &mut |o| sink.take(o));
         match self.error.take() {
             Some(e) => Err(e.into()),
             None => Ok(()),
@@ -174,20 +161,8 @@ impl Message {
         if !self.in_content {
             self.writer.begin_content()?;
         }
-        let mut sink = Sink {
-            cleanup: &self.cleanup,
-            writer: &mut self.writer,
-            log: &self.log,
-            origin: &self.origin,
-            sender: &self.sender,
-            arrival: self.arrival,
-            seen: &mut self.seen,
-            skip_blank: &mut self.skip_blank,
-            stopped: &mut self.stopped,
-            failure: &mut self.failure,
-            error: &mut self.error,
-        };
-        let verdict = self.inspector.finish(&mut |o| sink.take(o)).clone();
+        let (inspector, mut sink) = self.parts();
+        let verdict = inspector.finish(&mut |o| sink.take(o)).clone();
         if let Some(e) = self.error.take() {
             return Err(e.into());
         }
@@ -208,6 +183,25 @@ impl Message {
             id: committed.id,
             size: committed.size,
         })
+    }
+
+    /// The inspector, and the rest of the message as the place its output
+    /// goes.
+    fn parts(&mut self) -> (&mut Inspector, Sink<'_>) {
+        let sink = Sink {
+            cleanup: &self.cleanup,
+            writer: &mut self.writer,
+            log: &self.log,
+            origin: &self.origin,
+            sender: &self.sender,
+            arrival: self.arrival,
+            seen: &mut self.seen,
+            skip_blank: &mut self.skip_blank,
+            stopped: &mut self.stopped,
+            failure: &mut self.failure,
+            error: &mut self.error,
+        };
+        (&mut self.inspector, sink)
     }
 
     /// The reply when the message must not be queued, in Postfix's order:

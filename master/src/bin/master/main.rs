@@ -253,6 +253,7 @@ fn serve(opts: &Opts, dir: &Path) -> anyhow::Result<()> {
             loaded.mail_owner);
     }
     startup::make_queue(&loaded)?;
+    startup::make_maillog(&config, &loaded)?;
     if pidfile::running(&loaded.queue_dir)?.is_some() {
         bail!("the Postfix mail system is already running");
     }

@@ -3,6 +3,7 @@
 //! owners and modes (`postfix-files`).
 
 use std::ffi::CString;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -90,9 +91,8 @@ fn owner_credentials(main_cf: &Path, name: &str) -> anyhow::Result<Credentials> 
     };
     if user.uid.is_root() {
         bail!(
-            "file {}: parameter mail_owner: user {name} has privileged user ID: {}",
-            main_cf.display(),
-            user.uid
+            "file {}: parameter mail_owner: user {name} has privileged user ID",
+            main_cf.display()
         );
     }
     Ok(Credentials {
@@ -100,6 +100,27 @@ fn owner_credentials(main_cf: &Path, name: &str) -> anyhow::Result<Credentials> 
         uid: user.uid,
         gid: user.gid,
     })
+}
+
+/// As root, give `maillog_file` to `mail_owner` (creating it, mode
+/// 0600): every daemon appends its own lines to it, and the daemons run
+/// as `mail_owner` (Postfix's postlogd writes for them instead).
+pub(crate) fn make_maillog(config: &conf::Config, loaded: &Loaded) -> anyhow::Result<()> {
+    let Some(owner) = &loaded.settings.credentials else {
+        return Ok(());
+    };
+    let path = config.get("maillog_file")?.unwrap_or_default();
+    if path.is_empty() || path.starts_with("/dev/") {
+        return Ok(());
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(&path)
+        .with_context(|| format!("open {path}"))?;
+    chown(Path::new(&path), Some(owner.uid), None).with_context(|| format!("chown {path}"))?;
+    Ok(())
 }
 
 /// Create the queue directories; as root, give them to `mail_owner`,

@@ -49,7 +49,8 @@
 //!
 //! # DIAGNOSTICS
 //! Log lines in Postfix's shape (`postfix/smtpd[PID]: ...`, cleanup's as
-//! `postfix/cleanup[PID]: ...`) on stderr and in `maillog_file`.
+//! `postfix/cleanup[PID]: ...`) on stderr, and to syslog (`/dev/log`) or
+//! `maillog_file`.
 //! Exit status 0 after a shutdown by signal; 1 with a `fatal:` line
 //! when the configuration, the certificate, the queue directory or the
 //! inherited socket cannot be used.
@@ -59,8 +60,10 @@
 //! - `mail_name` (`Postfix`): in `Received:`.
 //! - `smtpd_banner` (`$myhostname ESMTP $mail_name`): the 220 greeting.
 //! - `queue_directory` (`/var/spool/postfix`): the queue cleanup writes.
-//! - `maillog_file` (empty): also log to this file.
+//! - `maillog_file` (empty): log to this file (`/dev/stdout` for
+//!   containers) instead of syslog.
 //! - `syslog_name` (`postfix`): the log line prefix.
+//! - `syslog_facility` (`mail`): the syslog facility.
 //! - `message_size_limit` (`10240000`): the SIZE keyword; larger
 //!   messages get 552.
 //! - `line_length_limit` (`2048`): longer command lines are cut; longer
@@ -238,7 +241,7 @@ fn start(listener: std::io::Result<std::net::TcpListener>) -> anyhow::Result<()>
     let config = conf::Config::load(&dir, &opts.overrides)
         .with_context(|| format!("{}/main.cf", dir.display()))?;
     master::log::Logger::new(&config, "smtpd")
-        .context("maillog_file")?
+        .context("logging")?
         .verbose(opts.verbose)
         .install()
         .context("logging")?;
@@ -290,10 +293,9 @@ async fn serve(
 
 #[cfg(test)]
 mod tests {
-    /// Parameters the binary reads itself: `queue_directory` here, the
-    /// others in `master::log` (the library's are
-    /// `smtpd::config::PARAMETERS`).
-    const PARAMETERS: &[&str] = &["maillog_file", "queue_directory", "syslog_name"];
+    /// Parameters the binary reads itself (the library's are
+    /// `smtpd::config::PARAMETERS`, logging's `master::log::PARAMETERS`).
+    const PARAMETERS: &[&str] = &["queue_directory"];
 
     /// The CONFIGURATION PARAMETERS section lists exactly the parameters
     /// smtpd reads: the library's, the binary's own and cleanup's.
@@ -303,6 +305,7 @@ mod tests {
             .iter()
             .chain(PARAMETERS)
             .chain(cleanup::PARAMETERS)
+            .chain(master::log::PARAMETERS)
             .copied()
             .collect();
         read.sort_unstable();
