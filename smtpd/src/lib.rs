@@ -31,6 +31,7 @@ pub mod log;
 pub mod networks;
 pub mod received;
 pub mod reply;
+pub mod restrictions;
 pub mod server;
 pub mod session;
 pub mod tls;

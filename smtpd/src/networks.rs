@@ -10,6 +10,10 @@
 //! then its name, looked up; any value matches). A name only matches a
 //! client whose name is known: without DNS lookups that is never.
 //!
+//! [`NetworkList::lenient`] is the form the restriction engine uses for
+//! `mynetworks`: like Postfix, a bad entry or a failing table is only an
+//! error when a client reaches it, and the caller answers 4.3.0.
+//!
 //! This lives here until a shared `namadr` matcher exists below smtpd.
 
 use std::net::IpAddr;
@@ -23,10 +27,22 @@ pub struct NetworkList {
 
 #[derive(Debug)]
 enum Entry {
-    Net { value: u128, prefix: u32, v4: bool },
+    Net {
+        value: u128,
+        prefix: u32,
+        v4: bool,
+    },
     Name(String),
     Table(Box<dyn postmap::Table>),
+    /// A bad entry of a lenient list: the warning, given when reached.
+    Invalid(String),
 }
+
+/// Why a lenient list could not decide (Postfix: the match list error
+/// flag). Display is the warning Postfix logs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct MatchError(pub String);
 
 /// Why a list cannot be used (Postfix makes this fatal at startup).
 #[derive(Debug, thiserror::Error)]
@@ -90,6 +106,86 @@ impl NetworkList {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+
+    /// Parse the value of list parameter `title` as the restriction engine
+    /// does: never fails; a bad entry (including a network with host bits
+    /// set) fails each match that reaches it, with a warning naming `title`.
+    pub fn lenient(title: &str, value: &str) -> NetworkList {
+        let mut list = NetworkList::default();
+        for item in conf::list::split(value).items {
+            let (negated, pattern) = match item.strip_prefix('!') {
+                Some(rest) => (true, rest),
+                None => (false, item.as_str()),
+            };
+            let entry = match host_bits_warning(pattern) {
+                Some(warning) => Entry::Invalid(format!("{title}: {warning}")),
+                None => match parse_entry(pattern) {
+                    Ok(entry) => entry,
+                    Err(e) => Entry::Invalid(format!("{title}: {e}")),
+                },
+            };
+            list.entries.push((negated, entry));
+        }
+        list
+    }
+
+    /// Whether the client is on the list; `addr` may be any text (a
+    /// client whose address is not numeric matches no network). A table
+    /// that fails, or a bad entry, is an error for the caller to defer.
+    pub fn lookup(&self, title: &str, name: &str, addr: &str) -> Result<bool, MatchError> {
+        let ip: Option<IpAddr> = addr.parse().ok();
+        for (negated, entry) in &self.entries {
+            let hit = match (entry, ip) {
+                (Entry::Invalid(warning), _) => return Err(MatchError(warning.clone())),
+                (Entry::Table(table), _) => {
+                    let found = |key: &str| match table.lookup(key) {
+                        Ok(v) => Ok(v.is_some()),
+                        Err(_) => Err(MatchError(format!(
+                            "{title}: {}: table lookup problem",
+                            table.spec()
+                        ))),
+                    };
+                    found(addr)? || (name != "unknown" && found(name)?)
+                }
+                (Entry::Net { .. }, None) => false,
+                (_, Some(ip)) => entry.matches(name, ip),
+                (Entry::Name(pattern), None) => name_matches(pattern, name),
+            };
+            if hit {
+                return Ok(!negated);
+            }
+        }
+        Ok(false)
+    }
+}
+
+/// Postfix refuses `168.100.3.1/27`: the host part must be zero.
+fn host_bits_warning(pattern: &str) -> Option<String> {
+    let (addr, len) = pattern.split_once('/')?;
+    let bare = addr.strip_prefix('[').and_then(|a| a.strip_suffix(']'));
+    let ip: IpAddr = bare.unwrap_or(addr).parse().ok()?;
+    let len: u32 = len.parse().ok()?;
+    let (value, bits) = match ip {
+        IpAddr::V4(a) => (u128::from(u32::from(a)), 32),
+        IpAddr::V6(a) => (u128::from(a), 128),
+    };
+    if len > bits || value & mask(bits, len) == value {
+        return None;
+    }
+    let net = value & mask(bits, len);
+    let shown = match ip {
+        // `net` came from a 32-bit value, so it fits.
+        IpAddr::V4(_) => std::net::Ipv4Addr::from(net as u32).to_string(),
+        IpAddr::V6(_) => std::net::Ipv6Addr::from(net).to_string(),
+    };
+    let shown = if bare.is_some() {
+        format!("[{shown}]")
+    } else {
+        shown
+    };
+    Some(format!(
+        "non-null host address bits in \"{pattern}\", perhaps you should use \"{shown}/{len}\" instead"
+    ))
 }
 
 fn parse_entry(pattern: &str) -> Result<Entry, Error> {
@@ -167,6 +263,7 @@ impl Entry {
                 client & mask(bits, *prefix) == *value
             }
             Entry::Name(pattern) => name_matches(pattern, name),
+            Entry::Invalid(_) => false,
             Entry::Table(table) => {
                 let found = |key: &str| matches!(table.lookup(key), Ok(Some(_)));
                 found(&addr.to_string()) || (name != "unknown" && found(name))
@@ -233,6 +330,33 @@ mod tests {
         assert!(list.matches("unknown", ip("203.0.113.9")));
         assert!(!list.matches("unknown", ip("2001:db8::1")));
         assert!(NetworkList::parse("").expect("valid").is_empty());
+    }
+
+    #[test]
+    fn lenient_lists_fail_when_a_bad_entry_is_reached() {
+        let list = NetworkList::lenient("mynetworks", "10.0.0.0/8 168.100.3.1/27");
+        assert_eq!(list.lookup("mynetworks", "unknown", "10.1.2.3"), Ok(true));
+        assert_eq!(
+            list.lookup("mynetworks", "unknown", "192.0.2.1"),
+            Err(MatchError(
+                "mynetworks: non-null host address bits in \"168.100.3.1/27\", \
+                 perhaps you should use \"168.100.3.0/27\" instead"
+                    .into()
+            ))
+        );
+        let list = NetworkList::lenient("mynetworks", "fail:x");
+        assert_eq!(
+            list.lookup("mynetworks", "unknown", "192.0.2.1"),
+            Err(MatchError(
+                "mynetworks: fail:x: table lookup problem".into()
+            ))
+        );
+        let list = NetworkList::lenient("mynetworks", "example.com");
+        assert_eq!(
+            list.lookup("mynetworks", "a.example.com", "dummy"),
+            Ok(true)
+        );
+        assert_eq!(list.lookup("mynetworks", "unknown", "dummy"), Ok(false));
     }
 
     #[test]
