@@ -39,5 +39,5 @@ pub fn io_reason(err: &std::io::Error) -> String {
 /// (the `postmap` crate opens them, and tests that it opens each).
 pub const TABLE_TYPES: &[&str] = &[
     "btree", "cdb", "cidr", "fail", "hash", "inline", "lmdb", "pcre", "pipemap", "proxy",
-    "randmap", "regexp", "static", "texthash", "unionmap",
+    "randmap", "regexp", "static", "texthash", "unionmap", "unix",
 ];

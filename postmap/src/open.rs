@@ -45,6 +45,7 @@ fn open_nested(spec: &str, opts: &OpenOptions, depth: usize) -> Result<Opened, E
         "fail" => Ok(simple::fail::open(name)),
         "randmap" => simple::random::open(name, opts),
         "texthash" => simple::texthash::open(name, opts),
+        "unix" => simple::unix::open(name, opts),
         "unionmap" => simple::union::open(name, nested),
         "pipemap" => simple::pipe::open(name, nested),
         // The pattern modules read a file, or inline `{ {rule}, ... }`.

@@ -12,6 +12,7 @@ use crate::bare_newline::BareNewline;
 use crate::header_rewrite::{self, HeaderRewrite};
 use crate::log::Log;
 use crate::networks::{self, NetworkList};
+use crate::restrictions::{self, Dns, Engine};
 
 /// Every parameter [`Settings::from_config`] reads; the binary's header
 /// documents exactly these (a test checks both directions).
@@ -53,6 +54,7 @@ pub const PARAMETERS: &[&str] = &[
     "smtpd_tls_security_level",
     "smtpd_use_tls",
     "smtputf8_enable",
+    "strict_rfc821_envelopes",
 ];
 
 /// Why the configuration cannot be used.
@@ -71,6 +73,16 @@ pub enum Error {
     HeaderRewrite(#[from] header_rewrite::Error),
     #[error("invalid {name} value: \"{value}\"")]
     Invalid { name: &'static str, value: String },
+    #[error(transparent)]
+    Restrictions(#[from] restrictions::Error),
+    /// Postfix's fatal error: without one of these, smtpd would relay
+    /// for anyone.
+    #[error(
+        "in parameter smtpd_relay_restrictions or smtpd_recipient_restrictions, \
+         specify at least one working instance of: reject_unauth_destination, \
+         defer_unauth_destination, reject, defer, defer_if_permit or check_relay_domains"
+    )]
+    NoRelayControl,
 }
 
 /// `smtpd_tls_security_level`.
@@ -115,6 +127,8 @@ pub struct Settings {
     pub helo_required: bool,
     pub disable_vrfy: bool,
     pub smtputf8: bool,
+    /// MAIL FROM and RCPT TO must be exactly `<path>`.
+    pub strict_rfc821_envelopes: bool,
     pub bare_newline: BareNewline,
     pub bare_newline_exclusions: NetworkList,
     pub bare_newline_reject_code: u16,
@@ -134,6 +148,11 @@ pub struct Settings {
     pub client_port_logging: bool,
     /// Whose headers cleanup rewrites, and how.
     pub header_rewrite: HeaderRewrite,
+    /// The restriction engine. `None` only in protocol tests built with
+    /// [`Settings::from_config`] or [`Settings::for_tests`] alone: every
+    /// recipient is accepted. The daemon always adds it with
+    /// [`Settings::with_restrictions`].
+    pub restrictions: Option<Engine>,
     /// Where log lines go (`tracing`, target `smtpd`, by default).
     pub log: Log,
 }
@@ -178,6 +197,7 @@ impl Settings {
             helo_required: config.get_bool("smtpd_helo_required")?,
             disable_vrfy: config.get_bool("disable_vrfy_command")?,
             smtputf8: config.get_bool("smtputf8_enable")?,
+            strict_rfc821_envelopes: config.get_bool("strict_rfc821_envelopes")?,
             bare_newline: bare_newline(config)?,
             bare_newline_exclusions: list(config, "smtpd_forbid_bare_newline_exclusions")?,
             bare_newline_reject_code: reject_code(config)?,
@@ -195,8 +215,26 @@ impl Settings {
             client_limit_exceptions: list(config, "smtpd_client_event_limit_exceptions")?,
             client_port_logging: config.get_bool("smtpd_client_port_logging")?,
             header_rewrite: HeaderRewrite::from_config(config)?,
+            restrictions: None,
             log: Log::tracing(),
         })
+    }
+
+    /// Add the restriction engine (Postfix `smtpd_check_init`): every
+    /// list, class and table of `config`, DNS through `dns`. Fails, as
+    /// Postfix does, when nothing in the relay or recipient restrictions
+    /// refuses relaying. The caller logs [`Engine::warnings`].
+    pub fn with_restrictions(
+        mut self,
+        config: &Config,
+        dns: Box<dyn Dns>,
+    ) -> Result<Settings, Error> {
+        let engine = Engine::from_config(config, dns)?;
+        if !engine.has_relay_control() {
+            return Err(Error::NoRelayControl);
+        }
+        self.restrictions = Some(engine);
+        Ok(self)
     }
 
     /// Settings for tests: the built-in defaults (compatibility level
@@ -204,24 +242,39 @@ impl Settings {
     /// the host (fixed host name, no networks), and a log that keeps
     /// nothing (replace `log` to see it).
     pub fn for_tests(overrides: &[(&str, &str)]) -> Result<Settings, Error> {
-        let mut all: Vec<(String, String)> = vec![
-            ("myhostname".into(), "mx.example.test".into()),
-            ("mydomain".into(), "example.test".into()),
-            ("mynetworks".into(), "".into()),
-            ("compatibility_level".into(), "3.6".into()),
-            ("local_header_rewrite_clients".into(), "".into()),
-        ];
-        all.extend(
-            overrides
-                .iter()
-                .map(|(n, v)| (n.to_string(), v.to_string())),
-        );
-        let config = Config::defaults(std::path::Path::new("/nonexistent"));
-        let config = Config::with_main(config.dir(), config.main_cf().clone(), &all);
+        let config = test_config(overrides);
         let mut settings = Settings::from_config(&config)?;
         settings.log = Log::memory().0;
         Ok(settings)
     }
+
+    /// [`Settings::for_tests`] with the restriction engine, without DNS
+    /// (every lookup finds nothing).
+    pub fn for_tests_restricted(overrides: &[(&str, &str)]) -> Result<Settings, Error> {
+        let config = test_config(overrides);
+        let mut settings = Settings::from_config(&config)?
+            .with_restrictions(&config, Box::new(restrictions::NoDns { temporary: false }))?;
+        settings.log = Log::memory().0;
+        Ok(settings)
+    }
+}
+
+/// The configuration of [`Settings::for_tests`].
+fn test_config(overrides: &[(&str, &str)]) -> Config {
+    let mut all: Vec<(String, String)> = vec![
+        ("myhostname".into(), "mx.example.test".into()),
+        ("mydomain".into(), "example.test".into()),
+        ("mynetworks".into(), "".into()),
+        ("compatibility_level".into(), "3.6".into()),
+        ("local_header_rewrite_clients".into(), "".into()),
+    ];
+    all.extend(
+        overrides
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string())),
+    );
+    let config = Config::defaults(std::path::Path::new("/nonexistent"));
+    Config::with_main(config.dir(), config.main_cf().clone(), &all)
 }
 
 /// Descriptors kept for the listener, tables, logs and the runtime.
@@ -359,5 +412,16 @@ mod tests {
         assert!(!s.forbid_unauth_pipelining);
         let s = Settings::for_tests(&[("smtpd_use_tls", "yes")]).expect("valid");
         assert_eq!(s.tls.level, TlsLevel::May);
+    }
+
+    #[test]
+    fn restrictions_without_relay_control_are_refused() {
+        let s = Settings::for_tests_restricted(&[]).expect("defaults control relaying");
+        assert!(s.restrictions.is_some());
+        let open = Settings::for_tests_restricted(&[
+            ("smtpd_relay_restrictions", "permit_mynetworks"),
+            ("smtpd_recipient_restrictions", "permit_mynetworks, permit"),
+        ]);
+        assert!(matches!(open, Err(Error::NoRelayControl)), "{open:?}");
     }
 }

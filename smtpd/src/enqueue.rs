@@ -13,6 +13,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use cleanup::{Origin, Outcome, SenderParams};
 use queue::{Notify, QueueId};
 
+use crate::restrictions::Actions;
+
 /// A local failure: the client gets a 4xx and may try again.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -44,6 +46,10 @@ pub trait Message: Send + 'static {
     /// A content record without line ending; `complete = false`: the
     /// line continues in the next record.
     fn line(&mut self, bytes: &[u8], complete: bool) -> Result<(), Error>;
+    /// What the restrictions decided for the message: HOLD, DISCARD,
+    /// FILTER, REDIRECT, BCC (PREPEND is content, written with
+    /// [`Message::line`]).
+    fn apply(&mut self, actions: &Actions);
     /// Make it durable (blocking): the 250 waits for this.
     fn finish(self) -> Result<Outcome, Error>;
 }
@@ -105,6 +111,24 @@ impl Message for cleanup::Message {
         cleanup::Message::line(self, bytes, complete).map_err(failed)
     }
 
+    fn apply(&mut self, actions: &Actions) {
+        if actions.hold {
+            self.hold("");
+        }
+        if actions.discard {
+            self.discard();
+        }
+        if let Some(nexthop) = &actions.filter {
+            self.filter(nexthop);
+        }
+        if let Some(address) = &actions.redirect {
+            self.redirect(address);
+        }
+        for address in &actions.bcc {
+            self.add_bcc(address);
+        }
+    }
+
     fn finish(self) -> Result<Outcome, Error> {
         cleanup::Message::finish(self).map_err(failed)
     }
@@ -120,6 +144,8 @@ pub struct Stored {
     pub recipients: Vec<(String, Notify, Option<String>)>,
     /// The content as records.
     pub records: Vec<(Vec<u8>, bool)>,
+    /// What the restrictions decided.
+    pub actions: Actions,
 }
 
 impl Stored {
@@ -182,6 +208,7 @@ impl Backend for Memory {
                 params: params.clone(),
                 recipients: Vec::new(),
                 records: Vec::new(),
+                actions: Actions::default(),
             },
             sink: Arc::clone(&self.stored),
         })
@@ -209,6 +236,10 @@ impl Message for MemoryMessage {
     fn line(&mut self, bytes: &[u8], complete: bool) -> Result<(), Error> {
         self.stored.records.push((bytes.to_vec(), complete));
         Ok(())
+    }
+
+    fn apply(&mut self, actions: &Actions) {
+        self.stored.actions = actions.clone();
     }
 
     fn finish(self) -> Result<Outcome, Error> {

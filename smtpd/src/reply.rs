@@ -279,6 +279,12 @@ pub fn cannot_verify(arg: &str) -> Reply {
     make(252, "2.0.0", arg)
 }
 
+/// Every command after the client restrictions refused the connection
+/// (`smtpd_delay_reject = no`; RFC 5321 §3.1).
+pub fn access_denied(namaddr: &str) -> Reply {
+    make(503, "5.7.0", format!("Error: access denied for {namaddr}"))
+}
+
 pub fn etrn_syntax() -> Reply {
     make(500, "", "Syntax: ETRN domain")
 }

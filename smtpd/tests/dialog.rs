@@ -10,7 +10,8 @@
 //! > LINE               send LINE and CRLF (`>` alone: an empty line)
 //! >> TEXT              send TEXT as is; escapes \r \n \t \0 \\ \xNN
 //! >* N TEXT            send TEXT N times (escapes as >>)
-//! < PREFIX             the next reply line starts with PREFIX
+//! < PREFIX             the next reply line starts with PREFIX (`{client}`
+//!                      as in `log`)
 //! <~ PREFIX            skip reply lines up to one starting with PREFIX
 //! closed               the server closed the connection
 //! tls                  start TLS (after `< 220 2.0.0 Ready`)
@@ -21,7 +22,15 @@
 //! messages N           N messages were queued in all
 //! log TEXT             some log line contains TEXT; `{client}` is the
 //!                      client's name[addr] in this run
+//! actions N TEXT       message N's restriction actions, as `{:?}` of
+//!                      `Actions`, contain TEXT
 //! ```
+//!
+//! Sessions run with the restriction engine and Postfix's default
+//! restrictions. Both clients (192.0.2.1 in memory, 127.0.0.1 over TCP)
+//! are in `mynetworks` unless a fixture says otherwise, so that relaying
+//! is allowed; `smtpd_forbid_bare_newline_exclusions` (`$mynetworks` by
+//! default) is empty, so that bare-LF rules apply to them.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -62,7 +71,11 @@ fn load(path: &Path) -> Fixture {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
-        params: vec![("smtpd_error_sleep_time".into(), "0s".into())],
+        params: vec![
+            ("smtpd_error_sleep_time".into(), "0s".into()),
+            ("mynetworks".into(), "192.0.2.0/24 127.0.0.0/8".into()),
+            ("smtpd_forbid_bare_newline_exclusions".into(), "".into()),
+        ],
         duplex_only: false,
         steps: Vec::new(),
     };
@@ -172,7 +185,7 @@ impl Peer {
 }
 
 /// Run the client steps; returns the first failure.
-async fn converse(fixture: &Fixture, io: Box<dyn Io>) -> Result<(), String> {
+async fn converse(fixture: &Fixture, io: Box<dyn Io>, who: &str) -> Result<(), String> {
     let mut client = Peer {
         io,
         buf: Vec::new(),
@@ -190,16 +203,18 @@ async fn converse(fixture: &Fixture, io: Box<dyn Io>) -> Result<(), String> {
         } else if let Some(line) = step.strip_prefix("> ") {
             let _ = client.io.write_all(format!("{line}\r\n").as_bytes()).await;
         } else if let Some(prefix) = step.strip_prefix("<~ ") {
+            let prefix = prefix.replace("{client}", who);
             loop {
                 match client.line().await {
-                    Some(got) if got.starts_with(prefix) => break,
+                    Some(got) if got.starts_with(&prefix) => break,
                     Some(_) => {}
                     None => return fail("connection closed".into()),
                 }
             }
         } else if let Some(prefix) = step.strip_prefix("< ") {
+            let prefix = prefix.replace("{client}", who);
             match client.line().await {
-                Some(got) if got.starts_with(prefix) => {}
+                Some(got) if got.starts_with(&prefix) => {}
                 Some(got) => return fail(format!("got {got:?}")),
                 None => return fail("connection closed".into()),
             }
@@ -211,7 +226,7 @@ async fn converse(fixture: &Fixture, io: Box<dyn Io>) -> Result<(), String> {
             client = client.start_tls().await;
         } else if step.starts_with("message") || step.starts_with("| ") || step == "|" {
             break;
-        } else if ["messages", "log ", "has ", "empty "]
+        } else if ["messages", "log ", "has ", "empty ", "actions "]
             .iter()
             .any(|p| step.starts_with(p))
         {
@@ -300,6 +315,16 @@ fn check_results(
                     fixture.name
                 ));
             }
+        } else if let Some(spec) = step.strip_prefix("actions ") {
+            let (index, text) = spec.split_once(' ').expect("actions N TEXT");
+            let index: usize = index.parse().expect("actions N");
+            let got = stored.get(index - 1).map(|m| format!("{:?}", m.actions));
+            if !got.as_ref().is_some_and(|g| g.contains(text)) {
+                failures.push(format!(
+                    "{}:{n}: message {index} actions {got:?} lack {text:?}",
+                    fixture.name
+                ));
+            }
         } else if let Some(text) = step.strip_prefix("log ") {
             let text = text.replace("{client}", client);
             if !logs.iter().any(|l| l.contains(&text)) {
@@ -348,7 +373,7 @@ fn settings(fixture: &Fixture) -> (Arc<Settings>, smtpd::log::Lines) {
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
     let mut settings =
-        Settings::for_tests(&params).unwrap_or_else(|e| panic!("{}: {e}", fixture.name));
+        Settings::for_tests_restricted(&params).unwrap_or_else(|e| panic!("{}: {e}", fixture.name));
     let (log, lines) = Log::memory();
     settings.log = log;
     (Arc::new(settings), lines)
@@ -368,7 +393,7 @@ async fn run_duplex(fixture: &Fixture) -> Result<(), String> {
         tls,
         token.clone(),
     ));
-    let talk = converse(fixture, Box::new(client)).await;
+    let talk = converse(fixture, Box::new(client), "unknown[192.0.2.1]").await;
     token.cancel();
     let _ = tokio::time::timeout(READ_TIMEOUT, server).await;
     talk?;
@@ -391,7 +416,7 @@ async fn run_tcp(fixture: &Fixture) -> Result<(), String> {
         token.clone(),
     ));
     let socket = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let talk = converse(fixture, Box::new(socket)).await;
+    let talk = converse(fixture, Box::new(socket), "unknown[127.0.0.1]").await;
     token.cancel();
     let _ = tokio::time::timeout(READ_TIMEOUT, server).await;
     talk.map_err(|e| format!("(tcp) {e}"))?;

@@ -48,7 +48,7 @@ fn instance() -> Instance {
 
 fn message(subject: &str) -> String {
     format!(
-        "From: alice@example.net\nTo: bob@localhost\nSubject: {subject}\n\
+        "From: alice@example.net\nTo: root@localhost\nSubject: {subject}\n\
          Message-ID: <{}@example.net>\n\nhello\n",
         subject.replace(' ', ".")
     )
@@ -59,7 +59,7 @@ fn send(inst: &Instance, subject: &str) -> smtp_client::Transcript {
         &inst.smtp_addr(),
         "client.example.net",
         "alice@example.net",
-        &["bob@localhost"],
+        &["root@localhost"],
         message(subject).as_bytes(),
     )
     .unwrap_or_else(|e| panic!("send {subject}: {e}"))

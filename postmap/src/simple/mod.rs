@@ -1,7 +1,7 @@
 //! Tables written in place rather than built by postmap: `static`,
 //! `inline`, `fail`, `randmap`, `texthash` (a source file read at open
-//! time), and the combinators `unionmap` and `pipemap` that nest other
-//! tables. Each follows the Postfix 3.7 module of the same name
+//! time), `unix` (the passwd and group databases), and the combinators
+//! `unionmap` and `pipemap` that nest other tables. Each follows the Postfix 3.7 module of the same name
 //! (`dict_static.c`, ...), including its error texts.
 
 pub mod fail;
@@ -12,6 +12,7 @@ pub mod random;
 pub mod static_table;
 pub mod texthash;
 pub mod union;
+pub mod unix;
 
 use std::borrow::Cow;
 

@@ -5,7 +5,10 @@
 //!   checks and the queue directory. [`Cleanup::open`] starts a
 //!   [`Message`]; recipients and content records go in, and
 //!   [`Message::finish`] gives the [`Outcome`] once the queue file and
-//!   its directory entry are on disk.
+//!   its directory entry are on disk. [`Message::hold`],
+//!   [`Message::discard`], [`Message::filter`], [`Message::redirect`] and
+//!   [`Message::add_bcc`] record the receiving program's own decisions
+//!   (smtpd's access restrictions) with the checks' verdict.
 //! - [`mime`] walks message content record by record (Postfix
 //!   `mime_state`): logical headers, body lines, MIME structure, defects,
 //!   and the 8bit to quoted-printable downgrade.

@@ -48,6 +48,21 @@ pub struct Message {
     failure: Option<Failure>,
     /// The first write error; reported by [`Message::finish`].
     error: Option<queue::Error>,
+    /// Decisions the receiving program made before the content (smtpd's
+    /// access restrictions): HOLD, DISCARD, FILTER, REDIRECT, BCC.
+    given: Given,
+}
+
+/// What [`Message::hold`] and its siblings recorded. The checks decide
+/// later, so where both name a FILTER or REDIRECT, the checks' wins, as
+/// the last record does in Postfix's cleanup.
+#[derive(Debug, Default)]
+struct Given {
+    hold: Option<String>,
+    discard: bool,
+    filter: Option<String>,
+    redirect: Option<String>,
+    bcc: Vec<String>,
 }
 
 impl Message {
@@ -97,6 +112,7 @@ impl Message {
             stopped: false,
             failure,
             error: None,
+            given: Given::default(),
             cleanup,
         })
     }
@@ -140,6 +156,34 @@ impl Message {
         Ok(())
     }
 
+    /// Put the message on hold (a HOLD action of the receiving program),
+    /// with `reason` for the queue file (may be empty).
+    pub fn hold(&mut self, reason: &str) {
+        self.given.hold.get_or_insert_with(|| reason.to_owned());
+    }
+
+    /// Claim delivery and keep nothing (a DISCARD action).
+    pub fn discard(&mut self) {
+        self.given.discard = true;
+    }
+
+    /// Send the message to `nexthop` (`transport:destination`) instead of
+    /// `content_filter` (a FILTER action).
+    pub fn filter(&mut self, nexthop: &str) {
+        self.given.filter = Some(nexthop.to_owned());
+    }
+
+    /// Deliver to `address` only, instead of the recipients (a REDIRECT
+    /// action).
+    pub fn redirect(&mut self, address: &str) {
+        self.given.redirect = Some(address.to_owned());
+    }
+
+    /// Add `address` as a blind recipient (a BCC action).
+    pub fn add_bcc(&mut self, address: &str) {
+        self.given.bcc.push(address.to_owned());
+    }
+
     /// One content record: a line without its terminator, or part of one
     /// (`complete` false) when it is longer than `line_length_limit`.
     pub fn line(&mut self, bytes: &[u8], complete: bool) -> Result<(), Error> {
@@ -162,7 +206,8 @@ impl Message {
             self.writer.begin_content()?;
         }
         let (inspector, mut sink) = self.parts();
-        let verdict = inspector.finish(&mut |o| sink.take(o)).clone();
+        let mut verdict = inspector.finish(&mut |o| sink.take(o)).clone();
+        self.given.merge_into(&mut verdict);
         if let Some(e) = self.error.take() {
             return Err(e.into());
         }
@@ -237,6 +282,25 @@ impl Message {
             ));
         }
         None
+    }
+}
+
+impl Given {
+    /// The checks' verdict with these decisions added.
+    fn merge_into(&mut self, verdict: &mut Verdict) {
+        if verdict.hold.is_none() {
+            verdict.hold = self.hold.take();
+        }
+        verdict.discard |= self.discard;
+        if verdict.filter.is_none() {
+            verdict.filter = self.filter.take();
+        }
+        if verdict.redirect.is_none() {
+            verdict.redirect = self.redirect.take();
+        }
+        let mut bcc = std::mem::take(&mut self.bcc);
+        bcc.append(&mut verdict.bcc);
+        verdict.bcc = bcc;
     }
 }
 

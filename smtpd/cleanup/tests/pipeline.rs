@@ -283,3 +283,77 @@ fn content_filter_is_recorded_unless_a_filter_action_overrides() {
         Some("lmtp:[127.0.0.1]:10026")
     );
 }
+
+/// Opens a message like [`send`], lets `decide` record the receiving
+/// program's actions, and finishes it.
+fn send_with(
+    cleanup: &Arc<Cleanup>,
+    content: &str,
+    decide: impl FnOnce(&mut cleanup::Message),
+) -> Outcome {
+    let arrival = UNIX_EPOCH + Duration::from_secs(1_795_248_000);
+    let mut msg = cleanup
+        .open(
+            &origin(None),
+            "a@example.net",
+            &SenderParams::default(),
+            arrival,
+        )
+        .unwrap();
+    msg.add_recipient("b@example.org", Notify::default(), None)
+        .unwrap();
+    decide(&mut msg);
+    for line in content.split('\n') {
+        msg.line(line.as_bytes(), true).unwrap();
+    }
+    msg.finish().unwrap()
+}
+
+#[test]
+fn smtpd_actions_reach_the_queue_file() {
+    let (dir, cleanup) = setup("");
+    let outcome = send_with(&cleanup, &format!("{RECEIVED}\nSubject: a\n\nbody"), |m| {
+        m.hold("");
+        m.filter("smtp:[127.0.0.1]:10025");
+        m.redirect("r@example.org");
+        m.add_bcc("c@example.org");
+    });
+    let file = queued(&dir.path().join("spool"), &outcome);
+    assert_eq!(file.extracted.hold.as_deref(), Some(""));
+    assert_eq!(
+        file.extracted.filter.as_deref(),
+        Some("smtp:[127.0.0.1]:10025")
+    );
+    assert_eq!(file.extracted.redirect.as_deref(), Some("r@example.org"));
+    assert!(
+        file.recipients
+            .iter()
+            .any(|r| r.extracted && r.recipient.address == "c@example.org")
+    );
+}
+
+#[test]
+fn header_check_actions_win_over_smtpd_actions() {
+    let (dir, cleanup) =
+        setup("header_checks = regexp:{{/^Subject: a/ FILTER lmtp:[127.0.0.1]:10026}}");
+    let outcome = send_with(&cleanup, &format!("{RECEIVED}\nSubject: a\n\nbody"), |m| {
+        m.filter("smtp:[127.0.0.1]:10025");
+        m.add_bcc("c@example.org");
+    });
+    let file = queued(&dir.path().join("spool"), &outcome);
+    assert_eq!(
+        file.extracted.filter.as_deref(),
+        Some("lmtp:[127.0.0.1]:10026")
+    );
+    assert_eq!(file.extracted.hold, None);
+}
+
+#[test]
+fn smtpd_discard_keeps_nothing() {
+    let (dir, cleanup) = setup("");
+    let outcome = send_with(&cleanup, &format!("{RECEIVED}\nSubject: a\n\nbody"), |m| {
+        m.discard();
+    });
+    assert!(matches!(outcome, Outcome::Discarded { .. }), "{outcome:?}");
+    assert!(incoming_is_empty(&dir.path().join("spool")));
+}

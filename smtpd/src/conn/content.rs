@@ -15,7 +15,7 @@ use super::{COMMAND_READ, Conn, Stop, Stream};
 use crate::command::RcptTo;
 use crate::data_reader::{ChunkReader, DataReader, Verdict};
 use crate::enqueue::{self, Backend, Message};
-use crate::session::{Delivery, Ended, Response};
+use crate::session::{Delivery, Ended, Response, Session};
 
 /// Where records go: the open message, or nowhere after a failure (the
 /// content is still read to its end).
@@ -37,8 +37,22 @@ impl<M: Message> Sink<M> {
         }
     }
 
-    /// Make the message durable, or say why not.
-    async fn finish(self, verdict: Verdict) -> Ended {
+    /// Make the message durable, or say why not. The end-of-data
+    /// restrictions come first: their refusal drops the message; then
+    /// the restrictions' actions go with it.
+    async fn finish(mut self, verdict: Verdict, session: &mut Session) -> Ended {
+        if matches!(verdict, Verdict::Ok { .. })
+            && self.error.is_none()
+            && let Some(reply) = session.check_end_of_data()
+        {
+            return Ended {
+                id: self.id,
+                delivery: Delivery::Rejected(reply),
+            };
+        }
+        if let Some(m) = &mut self.message {
+            m.apply(session.actions());
+        }
         let id = self.id;
         let delivery = match (verdict, self.error, self.message) {
             (Verdict::TooBig, _, _) => Delivery::TooBig,
@@ -56,16 +70,18 @@ impl<M: Message> Sink<M> {
     }
 }
 
-/// Recipients, then the `Received:` lines as the first content.
+/// Recipients, then the PREPEND headers and the `Received:` lines as the
+/// first content.
 fn write_envelope<M: Message>(
     m: &mut M,
     recipients: &[RcptTo],
+    prepend: &[String],
     headers: &[String],
 ) -> Result<(), enqueue::Error> {
     for r in recipients {
         m.add_recipient(&r.address, r.notify, r.orcpt.as_deref())?;
     }
-    for h in headers {
+    for h in prepend.iter().chain(headers) {
         m.line(h.as_bytes(), true)?;
     }
     Ok(())
@@ -112,9 +128,11 @@ impl<B: Backend> Conn<B> {
         let id = message.id().clone();
         session.opened(&id);
         let headers = session.received(&id, arrival);
-        let error = write_envelope(&mut message, &txn.recipients, &headers)
+        let prepend = &session.actions().prepend;
+        let error = write_envelope(&mut message, &txn.recipients, prepend, &headers)
             .err()
             .map(|e| e.0);
+        self.session.set_queue_id(Some(&id));
         Sink {
             message: Some(message),
             id: Some(id),
@@ -142,7 +160,7 @@ impl<B: Backend> Conn<B> {
             }
             self.read_content(stream).await?;
         }
-        let ended = sink.finish(reader.verdict()).await;
+        let ended = sink.finish(reader.verdict(), &mut self.session).await;
         self.buf.shrink_to(COMMAND_READ);
         Ok(self.session.message_done(ended, None))
     }
@@ -192,7 +210,7 @@ impl<B: Backend> Conn<B> {
         } = inflight;
         reader.finish(&mut |b: &[u8], c| sink.line(b, c));
         let total = reader.total();
-        let ended = sink.finish(reader.verdict()).await;
+        let ended = sink.finish(reader.verdict(), &mut self.session).await;
         self.buf.shrink_to(COMMAND_READ);
         Ok(self.session.message_done(ended, Some(total)))
     }

@@ -19,12 +19,31 @@ pub(super) enum Search {
     Missed,
 }
 
-/// `check_<what>_access spec` in the current stage.
+/// `check_<what>_access spec`. Replies name what was checked, not the
+/// stage: `check_helo_access` in the recipient list rejects with
+/// "<helo>: Helo command rejected" (Postfix passes the reply class of
+/// the target), so the check runs as the target's stage.
 pub(crate) fn check(ctx: &mut Ctx<'_>, r: R, spec: &str) -> Step {
     if !ctx.engine.settings.access.contains_key(spec) {
         ctx.warn(format!("access table {spec} was not opened"));
         return ctx.server_error();
     }
+    let stage = ctx.stage;
+    ctx.stage = match r {
+        R::CheckClientAccess | R::CheckReverseClientHostnameAccess => Stage::Client,
+        R::CheckHeloAccess => Stage::Helo,
+        R::CheckSenderAccess => Stage::Sender,
+        R::CheckRecipientAccess if !matches!(stage, Stage::Recipient | Stage::Relay) => {
+            Stage::Recipient
+        }
+        _ => stage,
+    };
+    let step = check_target(ctx, r, spec);
+    ctx.stage = stage;
+    step
+}
+
+fn check_target(ctx: &mut Ctx<'_>, r: R, spec: &str) -> Step {
     let state = &ctx.state;
     let search = match r {
         R::CheckClientAccess => {

@@ -1,18 +1,16 @@
 //! The restrictions that are not access maps: client trust
 //! (`permit_mynetworks`, TLS), host-name and address syntax, relay
-//! control, unlisted users, and the DNS-based checks (through
-//! [`super::Dns`]). `permit_mx_backup` needs MX lookups this engine does
-//! not make yet: it never permits.
+//! control and unlisted users; they dispatch the DNS-based checks to
+//! `dns_checks`, `dnsbl` and `server_access`.
 
 use address::find::{self, Query};
 use postmap::Maps;
 use queue::reply::Reply;
 
-use super::dns::Lookup;
 use super::generic::{Ctx, ErrorClass, Step};
 use super::list::Restriction as R;
 use super::resolve::{AddressClass, Resolved};
-use super::{Stage, context::reply, dnsbl, server_access};
+use super::{Stage, context::reply, dns_checks, dnsbl, server_access};
 
 pub(crate) fn apply(ctx: &mut Ctx<'_>, r: R, name: &str, arg: &str) -> Step {
     match r {
@@ -75,11 +73,18 @@ pub(crate) fn apply(ctx: &mut Ctx<'_>, r: R, name: &str, arg: &str) -> Step {
         }
         R::RejectInvalidHeloHostname => helo(ctx, invalid_helo),
         R::RejectNonFqdnHeloHostname => helo(ctx, non_fqdn_helo),
-        R::RejectUnknownHeloHostname => helo(ctx, unknown_helo),
-        R::PermitNakedIpAddress => {
-            let naked = ctx.state.helo.as_deref().is_some_and(is_address);
-            permit_if(naked)
-        }
+        R::RejectUnknownHeloHostname => helo(ctx, dns_checks::unknown_helo),
+        // Postfix: a HELO of only digits, dots and colons is checked as
+        // an address, and permitted when valid.
+        R::PermitNakedIpAddress => match ctx.state.helo.clone() {
+            Some(h) if !h.is_empty() && h.bytes().all(|b| b"0123456789.:".contains(&b)) => {
+                match invalid_hostaddr(ctx, &h) {
+                    Step::Dunno => Step::Permit,
+                    step => step,
+                }
+            }
+            _ => Step::Dunno,
+        },
         _ => apply_address(ctx, r),
     }
 }
@@ -89,11 +94,15 @@ fn apply_address(ctx: &mut Ctx<'_>, r: R) -> Step {
     match r {
         R::RejectNonFqdnSender => with_sender(ctx, non_fqdn_address),
         R::RejectNonFqdnRecipient => with_recipient(ctx, non_fqdn_address),
-        R::RejectUnknownSenderDomain => with_sender(ctx, unknown_domain),
-        R::RejectUnknownRecipientDomain => with_recipient(ctx, unknown_domain),
+        R::RejectUnknownSenderDomain => as_stage(ctx, Stage::Sender, |ctx| {
+            with_sender(ctx, dns_checks::unknown_domain)
+        }),
+        R::RejectUnknownRecipientDomain => as_stage(ctx, Stage::Recipient, |ctx| {
+            with_recipient(ctx, dns_checks::unknown_domain)
+        }),
         R::RejectUnknownAddress => match ctx.stage {
-            Stage::Sender => with_sender(ctx, unknown_domain),
-            _ => with_recipient(ctx, unknown_domain),
+            Stage::Sender => with_sender(ctx, dns_checks::unknown_domain),
+            _ => with_recipient(ctx, dns_checks::unknown_domain),
         },
         R::RejectUnlistedSender => with_sender(ctx, unlisted),
         R::RejectUnlistedRecipient => with_recipient(ctx, unlisted),
@@ -110,14 +119,17 @@ fn apply_address(ctx: &mut Ctx<'_>, r: R) -> Step {
             })
         }
         R::DeferUnauthDestination => {
-            let code = ctx.engine.settings.codes.defer;
+            // "with a non-permanent error code" (postconf(5)): Postfix
+            // turns relay_domains_reject_code 554 into 454.
+            let code = 400 + ctx.engine.settings.codes.relay % 100;
             with_recipient(ctx, |ctx, rcpt| {
                 unauth_destination(ctx, rcpt, code, "4.7.1")
             })
         }
         R::CheckRelayDomains => with_recipient(ctx, relay_domains),
+        R::PermitMxBackup => with_recipient(ctx, dns_checks::mx_backup),
         // Address verification always says "deliverable" here; login
-        // maps and pipelining need the session, MX backup needs MX lookups.
+        // maps and pipelining need the session.
         _ => Step::Dunno,
     }
 }
@@ -146,6 +158,19 @@ fn with_sender(ctx: &mut Ctx<'_>, f: impl FnOnce(&mut Ctx<'_>, &str) -> Step) ->
         Some(sender) => f(ctx, &sender),
         None => Step::Dunno,
     }
+}
+
+/// Run `f` with the reply class of `stage`: Postfix names what a
+/// restriction checks ("Sender address rejected") whatever list it is
+/// in. The relay list stays itself for recipient checks.
+fn as_stage(ctx: &mut Ctx<'_>, stage: Stage, f: impl FnOnce(&mut Ctx<'_>) -> Step) -> Step {
+    let saved = ctx.stage;
+    if !(stage == Stage::Recipient && saved == Stage::Relay) {
+        ctx.stage = stage;
+    }
+    let step = f(ctx);
+    ctx.stage = saved;
+    step
 }
 
 fn with_recipient(ctx: &mut Ctx<'_>, f: impl FnOnce(&mut Ctx<'_>, &str) -> Step) -> Step {
@@ -235,7 +260,7 @@ fn helo(ctx: &mut Ctx<'_>, f: fn(&mut Ctx<'_>, &str) -> Step) -> Step {
 }
 
 /// Strip one trailing dot (not two), as Postfix's `dup_if_truncate`.
-fn truncate_dot(name: &str) -> &str {
+pub(super) fn truncate_dot(name: &str) -> &str {
     match name.strip_suffix('.') {
         Some(n) if !n.is_empty() && !n.ends_with('.') => n,
         _ => name,
@@ -268,14 +293,25 @@ pub(crate) fn is_address(text: &str) -> bool {
     text.parse::<std::net::IpAddr>().is_ok()
 }
 
-fn literal(name: &str) -> Option<&str> {
+/// Postfix `valid_mailhost_addr`: IPv6 only with the `IPv6:` tag
+/// (RFC 5321 §4.1.3), IPv4 not in network 0.
+fn is_literal_address(text: &str) -> bool {
+    match text.get(..5).filter(|p| p.eq_ignore_ascii_case("ipv6:")) {
+        Some(_) => text[5..].parse::<std::net::Ipv6Addr>().is_ok(),
+        None => text
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|a| a.octets()[0] != 0),
+    }
+}
+
+pub(super) fn literal(name: &str) -> Option<&str> {
     name.strip_prefix('[')?.strip_suffix(']')
 }
 
 fn invalid_helo(ctx: &mut Ctx<'_>, name: &str) -> Step {
     let code = ctx.engine.settings.codes.invalid_hostname;
     if let Some(addr) = literal(name) {
-        if !is_address(addr) {
+        if !is_literal_address(addr) {
             return ctx.reject_class(code, "5.5.2", "invalid ip address");
         }
         return Step::Dunno;
@@ -287,9 +323,18 @@ fn invalid_helo(ctx: &mut Ctx<'_>, name: &str) -> Step {
     Step::Dunno
 }
 
-fn non_fqdn_helo(ctx: &mut Ctx<'_>, name: &str) -> Step {
-    if literal(name).is_some_and(is_address) {
+/// Postfix `reject_invalid_hostaddr`: `[addr]` or a bare address.
+fn invalid_hostaddr(ctx: &mut Ctx<'_>, name: &str) -> Step {
+    if is_literal_address(literal(name).unwrap_or(name)) {
         return Step::Dunno;
+    }
+    let code = ctx.engine.settings.codes.invalid_hostname;
+    ctx.reject_class(code, "5.5.2", "invalid ip address")
+}
+
+fn non_fqdn_helo(ctx: &mut Ctx<'_>, name: &str) -> Step {
+    if literal(name).is_some() {
+        return invalid_hostaddr(ctx, name);
     }
     let name = truncate_dot(name);
     if is_hostname(name) && name.contains('.') {
@@ -299,29 +344,7 @@ fn non_fqdn_helo(ctx: &mut Ctx<'_>, name: &str) -> Step {
     ctx.reject_class(code, "5.5.2", "need fully-qualified hostname")
 }
 
-fn unknown_helo(ctx: &mut Ctx<'_>, name: &str) -> Step {
-    if literal(name).is_some() || is_address(name) {
-        return Step::Dunno;
-    }
-    match ctx.engine.dns.has_address_or_mx(truncate_dot(name)) {
-        Lookup::Found(()) => Step::Dunno,
-        Lookup::NotFound => {
-            let code = ctx.engine.settings.codes.unknown_hostname;
-            ctx.reject_class(code, "4.7.1", "Host not found")
-        }
-        Lookup::TempFail => {
-            let text = format!(
-                "<{}>: {} rejected: Host not found",
-                ctx.reply_name(),
-                ctx.class()
-            );
-            ctx.defer_if_permit(450, "4.7.1", text);
-            Step::Dunno
-        }
-    }
-}
-
-fn domain_of(address: &str) -> Option<&str> {
+pub(super) fn domain_of(address: &str) -> Option<&str> {
     address.rsplit_once('@').map(|(_, d)| d)
 }
 
@@ -340,46 +363,11 @@ fn non_fqdn_address(ctx: &mut Ctx<'_>, address: &str) -> Step {
     ctx.reject_class(code, "5.5.2", "need fully-qualified address")
 }
 
-fn resolve(ctx: &mut Ctx<'_>, address: &str) -> Result<Resolved, Step> {
+pub(super) fn resolve(ctx: &mut Ctx<'_>, address: &str) -> Result<Resolved, Step> {
     ctx.engine.settings.resolver.resolve(address).map_err(|e| {
         let name = ctx.reply_name();
         ctx.lookup_failure(e.to_string(), &name)
     })
-}
-
-fn unknown_domain(ctx: &mut Ctx<'_>, address: &str) -> Step {
-    let Some(domain) = domain_of(address).map(truncate_dot) else {
-        return Step::Dunno;
-    };
-    if domain.is_empty() || literal(domain).is_some() {
-        return Step::Dunno;
-    }
-    match resolve(ctx, address) {
-        Ok(r) if r.class.is_final() => return Step::Dunno,
-        Ok(_) => {}
-        Err(step) => return step,
-    }
-    let dsn = if ctx.stage == Stage::Sender {
-        "4.1.8"
-    } else {
-        "4.1.2"
-    };
-    match ctx.engine.dns.has_address_or_mx(domain) {
-        Lookup::Found(()) => Step::Dunno,
-        Lookup::NotFound => {
-            let code = ctx.engine.settings.codes.unknown_address;
-            ctx.reject_class(code, dsn, "Domain not found")
-        }
-        Lookup::TempFail => {
-            let text = format!(
-                "<{}>: {} rejected: Domain not found",
-                ctx.reply_name(),
-                ctx.class()
-            );
-            ctx.defer_if_permit(450, dsn, text);
-            Step::Dunno
-        }
-    }
 }
 
 /// Does `maps` know `address` (canonical, virtual, recipient tables)?
@@ -453,6 +441,19 @@ fn unlisted_inner(ctx: &mut Ctx<'_>, address: &str) -> Result<Step, Step> {
         false => "User unknown".to_string(),
     };
     Ok(ctx.reject_class(code, dsn, &text))
+}
+
+/// May an allow list permit now? Not when that would relay for the
+/// current recipient: "permit_dnswl_client is silently ignored when it
+/// would override reject_unauth_destination" (postconf(5)).
+pub(crate) fn permit_is_safe(ctx: &mut Ctx<'_>) -> bool {
+    if !matches!(ctx.stage, Stage::Recipient | Stage::Relay) {
+        return true;
+    }
+    match ctx.state.recipient.clone() {
+        Some(rcpt) => auth_destination(ctx, &rcpt).unwrap_or(false),
+        None => true,
+    }
 }
 
 /// Is the recipient's destination one this system may accept for

@@ -114,7 +114,7 @@ pub struct State {
     pub(crate) defer_if_permit: Option<Pending>,
     /// A `defer_if_permit` left by the client, HELO or MAIL stage,
     /// applied at each RCPT.
-    pub(crate) early_defer_if_permit: Option<Pending>,
+    pub(crate) early_defer_if_permit: Option<(Stage, Pending)>,
     pub(crate) defer_if_reject: Option<Pending>,
     pub(crate) warn_if_reject: bool,
 }
@@ -167,9 +167,27 @@ impl State {
     }
 
     /// Keep a `defer_if_permit` of an early stage for RCPT time.
-    pub(crate) fn keep_early_deferral(&mut self) {
+    pub(crate) fn keep_early_deferral(&mut self, stage: Stage) {
         if let Some(p) = self.defer_if_permit.take() {
-            self.early_defer_if_permit.get_or_insert(p);
+            self.early_defer_if_permit.get_or_insert((stage, p));
+        }
+    }
+
+    /// Running `stage` again replaces what it (and any later early
+    /// stage) deferred; an earlier stage's deferral stays (Postfix keeps
+    /// `defer_if_permit_client`, `_helo` and `_sender` apart).
+    pub(crate) fn forget_early_deferrals(&mut self, stage: Stage) {
+        let rank = |s: Stage| match s {
+            Stage::Client => 0,
+            Stage::Helo => 1,
+            _ => 2,
+        };
+        if self
+            .early_defer_if_permit
+            .as_ref()
+            .is_some_and(|(s, _)| rank(*s) >= rank(stage))
+        {
+            self.early_defer_if_permit = None;
         }
     }
 

@@ -17,18 +17,47 @@ pub enum Lookup<T> {
 
 /// The lookups the restrictions make.
 pub trait Dns: Send + Sync {
-    /// Does `name` have an A, AAAA or MX record (reject_unknown_*)?
-    fn has_address_or_mx(&self, name: &str) -> Lookup<()>;
-    /// A records of a DNSBL/DNSWL query name (`4.3.2.1.zone`).
+    /// A records of a host name or a DNSBL/DNSWL query (`4.3.2.1.zone`).
     fn a_records(&self, query: &str) -> Lookup<Vec<Ipv4Addr>>;
     /// TXT records of a DNSBL query name, for `$rbl_txt`.
     fn txt_records(&self, query: &str) -> Lookup<Vec<String>>;
-    /// MX host names of `domain`.
+    /// MX host names of `domain`, best first; a null MX (RFC 7505) is
+    /// the empty name.
     fn mx_hosts(&self, domain: &str) -> Lookup<Vec<String>>;
+    /// MX preferences and host names of `domain`, best first. Without
+    /// preferences every host counts as a primary.
+    fn mx_records(&self, domain: &str) -> Lookup<Vec<(u16, String)>> {
+        match self.mx_hosts(domain) {
+            Lookup::Found(hosts) => Lookup::Found(hosts.into_iter().map(|h| (0, h)).collect()),
+            Lookup::NotFound => Lookup::NotFound,
+            Lookup::TempFail => Lookup::TempFail,
+        }
+    }
     /// NS host names of `domain`.
     fn ns_hosts(&self, domain: &str) -> Lookup<Vec<String>>;
     /// A and AAAA addresses of `host`.
     fn addresses(&self, host: &str) -> Lookup<Vec<IpAddr>>;
+    /// AAAA addresses of `host` alone.
+    fn aaaa_records(&self, host: &str) -> Lookup<Vec<std::net::Ipv6Addr>> {
+        match self.addresses(host) {
+            Lookup::Found(all) => {
+                let v6: Vec<_> = all
+                    .into_iter()
+                    .filter_map(|a| match a {
+                        IpAddr::V6(a) => Some(a),
+                        IpAddr::V4(_) => None,
+                    })
+                    .collect();
+                if v6.is_empty() {
+                    Lookup::NotFound
+                } else {
+                    Lookup::Found(v6)
+                }
+            }
+            Lookup::NotFound => Lookup::NotFound,
+            Lookup::TempFail => Lookup::TempFail,
+        }
+    }
 }
 
 /// No DNS at all: every lookup gives the same answer, `NotFound` or
@@ -49,9 +78,6 @@ impl NoDns {
 }
 
 impl Dns for NoDns {
-    fn has_address_or_mx(&self, _name: &str) -> Lookup<()> {
-        self.answer()
-    }
     fn a_records(&self, _query: &str) -> Lookup<Vec<Ipv4Addr>> {
         self.answer()
     }
@@ -66,5 +92,31 @@ impl Dns for NoDns {
     }
     fn addresses(&self, _host: &str) -> Lookup<Vec<IpAddr>> {
         self.answer()
+    }
+}
+
+/// One resolver (and its cache) shared by several engines, e.g. when the
+/// configuration is reloaded.
+impl<T: Dns + ?Sized> Dns for std::sync::Arc<T> {
+    fn a_records(&self, query: &str) -> Lookup<Vec<Ipv4Addr>> {
+        (**self).a_records(query)
+    }
+    fn txt_records(&self, query: &str) -> Lookup<Vec<String>> {
+        (**self).txt_records(query)
+    }
+    fn mx_hosts(&self, domain: &str) -> Lookup<Vec<String>> {
+        (**self).mx_hosts(domain)
+    }
+    fn mx_records(&self, domain: &str) -> Lookup<Vec<(u16, String)>> {
+        (**self).mx_records(domain)
+    }
+    fn ns_hosts(&self, domain: &str) -> Lookup<Vec<String>> {
+        (**self).ns_hosts(domain)
+    }
+    fn addresses(&self, host: &str) -> Lookup<Vec<IpAddr>> {
+        (**self).addresses(host)
+    }
+    fn aaaa_records(&self, host: &str) -> Lookup<Vec<std::net::Ipv6Addr>> {
+        (**self).aaaa_records(host)
     }
 }

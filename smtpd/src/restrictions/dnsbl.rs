@@ -4,6 +4,8 @@
 //! `rbl_reply_maps` templates are not expanded yet.
 
 use super::dns::Lookup;
+use super::dns_checks::POLICY;
+use super::dns_filter::{self, Answer};
 use super::generic::{Ctx, ErrorClass, Step};
 
 /// `4.3.2.1` for `1.2.3.4`; IPv6 as nibbles.
@@ -71,15 +73,32 @@ pub(crate) fn listed(ctx: &mut Ctx<'_>, name: &str, arg: &str) -> Lookup<String>
         return Lookup::NotFound;
     }
     let query = format!("{name}.{zone}");
-    match ctx.engine.dns.a_records(&query) {
-        Lookup::Found(answers) if answers.iter().any(|a| passes_filter(filter, *a)) => {
-            let txt = match ctx.engine.dns.txt_records(&query) {
-                Lookup::Found(t) => t.join(" "),
+    match dns_filter::a(ctx, &query) {
+        Answer::Found(answers) if answers.iter().any(|a| passes_filter(filter, *a)) => {
+            let txt = match dns_filter::txt(ctx, &query) {
+                Answer::Found(t) => t.join(" "),
+                Answer::Policy => {
+                    ctx.warn(format!("{query}: TXT lookup error: {POLICY}"));
+                    String::new()
+                }
                 _ => String::new(),
             };
             Lookup::Found(txt)
         }
-        Lookup::TempFail => Lookup::TempFail,
+        Answer::Policy => {
+            ctx.warn(format!(
+                "{query}: RBL lookup error: Error looking up name={query} type=A: {POLICY}"
+            ));
+            Lookup::NotFound
+        }
+        Answer::Invalid => {
+            ctx.warn(format!(
+                "{query}: RBL lookup error: Error looking up name={query} type=A: \
+                 Invalid DNS reply filter syntax"
+            ));
+            Lookup::NotFound
+        }
+        Answer::Retry => Lookup::TempFail,
         _ => Lookup::NotFound,
     }
 }
@@ -174,31 +193,37 @@ pub(crate) fn rhsbl(ctx: &mut Ctx<'_>, name: &str, zone: &str) -> Step {
             .and_then(|a| a.rsplit_once('@'))
             .map(|(_, d)| d.to_string())
     };
-    let (class, target) = match name.to_ascii_lowercase().as_str() {
-        "reject_rhsbl_client" => (
-            "Client host",
-            Some(s.client.name.clone()).filter(|n| n != "unknown"),
+    // `$rbl_what` is the whole address for senders and recipients.
+    let (class, target, what) = match name.to_ascii_lowercase().as_str() {
+        "reject_rhsbl_client" => {
+            let n = Some(s.client.name.clone()).filter(|n| n != "unknown");
+            ("Client host", n.clone(), n)
+        }
+        "reject_rhsbl_reverse_client" => {
+            let n = Some(s.client.reverse_name.clone()).filter(|n| n != "unknown");
+            ("Unverified Client host", n.clone(), n)
+        }
+        "reject_rhsbl_helo" => ("Helo command", s.helo.clone(), s.helo.clone()),
+        "reject_rhsbl_sender" => ("Sender address", domain_of(&s.sender), s.sender.clone()),
+        _ => (
+            "Recipient address",
+            domain_of(&s.recipient),
+            s.recipient.clone(),
         ),
-        "reject_rhsbl_reverse_client" => (
-            "Unverified Client host",
-            Some(s.client.reverse_name.clone()).filter(|n| n != "unknown"),
-        ),
-        "reject_rhsbl_helo" => ("Helo command", s.helo.clone()),
-        "reject_rhsbl_sender" => ("Sender address", domain_of(&s.sender)),
-        _ => ("Recipient address", domain_of(&s.recipient)),
     };
-    let Some(target) = target else {
+    let (Some(target), Some(what)) = (target, what) else {
         return Step::Dunno;
     };
     match listed(ctx, &target, zone) {
-        Lookup::Found(txt) => blocked(ctx, class, &target, zone, &txt),
+        Lookup::Found(txt) => blocked(ctx, class, &what, zone, &txt),
         _ => Step::Dunno,
     }
 }
 
 pub(crate) fn dnswl(ctx: &mut Ctx<'_>, name: &str, zone: &str) -> Step {
     match listed(ctx, name, zone) {
-        Lookup::Found(_) => Step::Permit,
+        Lookup::Found(_) if super::checks::permit_is_safe(ctx) => Step::Permit,
+        Lookup::Found(_) => Step::Dunno,
         Lookup::TempFail => {
             let text = format!(
                 "<{}>: {} rejected: Service unavailable",

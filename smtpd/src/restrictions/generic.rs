@@ -148,7 +148,7 @@ impl Ctx<'_> {
                 }
             } else if let Some(r) = R::from_name(name) {
                 is_warn = r == R::WarnIfReject;
-                if let Some(w) = R::deprecation(name) {
+                if let Some(w) = R::deprecation(name).filter(|_| self.first_use(r)) {
                     self.warn(w);
                 }
                 let arg = match r.takes_argument() {
@@ -188,6 +188,22 @@ impl Ctx<'_> {
             }
         }
         Step::Dunno
+    }
+
+    /// Postfix warns about `reject_maps_rbl` and `check_relay_domains`
+    /// once per process (a `static int warned` in smtpd_check.c), not at
+    /// every use.
+    fn first_use(&self, r: R) -> bool {
+        if !matches!(r, R::RejectMapsRbl | R::CheckRelayDomains) {
+            return true;
+        }
+        // A poisoned lock only means another thread panicked mid-push.
+        let mut warned = self.engine.warned.lock().unwrap_or_else(|e| e.into_inner());
+        if warned.contains(&r) {
+            return false;
+        }
+        warned.push(r);
+        true
     }
 
     /// One restriction.

@@ -27,11 +27,16 @@ pub mod access;
 mod checks;
 mod context;
 pub mod dns;
+mod dns_checks;
+mod dns_filter;
 mod dnsbl;
 pub mod envelope;
+#[cfg(test)]
+pub(crate) mod fixture_dns;
 mod generic;
 pub mod list;
 pub mod resolve;
+pub mod resolver;
 mod server_access;
 mod settings;
 
@@ -45,6 +50,72 @@ pub use dns::{Dns, Lookup, NoDns};
 pub use settings::{Error, Settings};
 
 use list::Restriction;
+
+/// Every parameter [`Engine::from_config`] reads (with the `address`
+/// code it runs), for the header of the program that uses it.
+pub const PARAMETERS: &[&str] = &[
+    "access_map_defer_code",
+    "access_map_reject_code",
+    "allow_untrusted_routing",
+    "canonical_maps",
+    "default_rbl_reply",
+    "defer_code",
+    "double_bounce_sender",
+    "inet_interfaces",
+    "inet_protocols",
+    "invalid_hostname_reject_code",
+    "local_header_rewrite_clients",
+    "local_recipient_maps",
+    "maps_rbl_domains",
+    "maps_rbl_reject_code",
+    "multi_recipient_bounce_reject_code",
+    "mydestination",
+    "mynetworks",
+    "mynetworks_style",
+    "myorigin",
+    "non_fqdn_reject_code",
+    "owner_request_special",
+    "parent_domain_matches_subdomains",
+    "permit_mx_backup_networks",
+    "plaintext_reject_code",
+    "proxy_interfaces",
+    "rbl_reply_maps",
+    "recipient_canonical_maps",
+    "recipient_delimiter",
+    "reject_code",
+    "relay_clientcerts",
+    "relay_domains",
+    "relay_domains_reject_code",
+    "relay_recipient_maps",
+    "sender_canonical_maps",
+    "show_user_unknown_table_name",
+    "smtpd_client_restrictions",
+    "smtpd_data_restrictions",
+    "smtpd_delay_reject",
+    "smtpd_dns_reply_filter",
+    "smtpd_end_of_data_restrictions",
+    "smtpd_etrn_restrictions",
+    "smtpd_helo_restrictions",
+    "smtpd_null_access_lookup_key",
+    "smtpd_recipient_restrictions",
+    "smtpd_reject_unlisted_recipient",
+    "smtpd_reject_unlisted_sender",
+    "smtpd_relay_before_recipient_restrictions",
+    "smtpd_relay_restrictions",
+    "smtpd_restriction_classes",
+    "smtpd_sender_restrictions",
+    "unknown_address_reject_code",
+    "unknown_client_reject_code",
+    "unknown_hostname_reject_code",
+    "unknown_local_recipient_reject_code",
+    "unknown_relay_recipient_reject_code",
+    "unknown_virtual_alias_reject_code",
+    "unknown_virtual_mailbox_reject_code",
+    "virtual_alias_domains",
+    "virtual_alias_maps",
+    "virtual_mailbox_domains",
+    "virtual_mailbox_maps",
+];
 
 /// The SMTP stage whose restriction list runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -175,6 +246,9 @@ pub struct Engine {
     lists: HashMap<Stage, Vec<String>>,
     classes: HashMap<String, Vec<String>>,
     dns: Box<dyn Dns>,
+    /// Obsolete restrictions already warned about (Postfix warns once per
+    /// process); shared with the engine this one replaces.
+    warned: std::sync::Arc<std::sync::Mutex<Vec<list::Restriction>>>,
 }
 
 impl fmt::Debug for Engine {
@@ -217,7 +291,14 @@ impl Engine {
             lists,
             classes,
             dns,
+            warned: Default::default(),
         })
+    }
+
+    /// Keep `previous`'s memory of obsolete-restriction warnings, so a
+    /// reloaded configuration does not repeat them.
+    pub fn inherit_warnings(&mut self, previous: &Engine) {
+        self.warned = std::sync::Arc::clone(&previous.warned);
     }
 
     /// What opening the tables and lists produced, for the caller to log
@@ -280,11 +361,12 @@ impl Engine {
             return accept(Vec::new());
         }
         let mut log = Vec::new();
+        state.forget_early_deferrals(Stage::Sender);
         let mut verdict = self.run_stage(state, Stage::Sender, &mut log);
         if verdict == Verdict::Accept && self.settings.reject_unlisted_sender {
             verdict = self.run_implicit(state, Stage::Sender, &mut log);
         }
-        state.keep_early_deferral();
+        state.keep_early_deferral(Stage::Sender);
         Outcome { verdict, log }
     }
 
@@ -292,14 +374,29 @@ impl Engine {
     /// `smtpd_recipient_restrictions`, `smtpd_relay_restrictions` and
     /// the implicit `reject_unlisted_recipient`.
     pub fn check_rcpt(&self, state: &mut State, recipient: &str) -> Outcome {
-        state.where_ = "RCPT";
+        self.check_recipient(state, recipient, "RCPT")
+    }
+
+    /// VRFY `address`: the RCPT checks, logged as `VRFY` (Postfix
+    /// `vrfy_cmd` calls `smtpd_check_rcpt`).
+    pub fn check_vrfy(&self, state: &mut State, address: &str) -> Outcome {
+        self.check_recipient(state, address, "VRFY")
+    }
+
+    fn check_recipient(
+        &self,
+        state: &mut State,
+        recipient: &str,
+        command: &'static str,
+    ) -> Outcome {
+        state.where_ = command;
         // Postfix accepts a bare `postmaster` whatever the restrictions say
         // (RFC 5321 §4.5.1).
         if recipient.eq_ignore_ascii_case("postmaster") {
             return accept(Vec::new());
         }
         state.recipient = Some(recipient.to_string());
-        state.defer_if_permit = state.early_defer_if_permit.clone();
+        state.defer_if_permit = state.early_defer_if_permit.clone().map(|(_, p)| p);
         let mut log = Vec::new();
         let mut verdict = Verdict::Accept;
         if self.settings.delay_reject {
@@ -363,12 +460,16 @@ impl Engine {
         }
         let mut log = Vec::new();
         let mut verdict = Verdict::Accept;
+        let Some(&first) = stages.first() else {
+            return accept(log);
+        };
+        state.forget_early_deferrals(first);
         for &stage in stages {
             if verdict == Verdict::Accept {
                 verdict = self.run_stage(state, stage, &mut log);
             }
         }
-        state.keep_early_deferral();
+        state.keep_early_deferral(first);
         Outcome { verdict, log }
     }
 

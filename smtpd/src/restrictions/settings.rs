@@ -65,7 +65,11 @@ pub struct Settings {
     /// per reply.
     pub default_rbl_reply: String,
     pub rbl_reply_maps: Maps,
+    /// `smtpd_dns_reply_filter`: DNS records to ignore, by their text.
+    pub dns_reply_filter: Maps,
     pub mynetworks: NetworkList,
+    /// Networks a domain's primary MX must be in for `permit_mx_backup`.
+    pub mx_backup_networks: NetworkList,
     pub resolver: Resolver,
     pub local_recipient_maps: Maps,
     pub virtual_alias_maps: Maps,
@@ -108,6 +112,7 @@ impl Settings {
         let recipient_canonical_maps = maps("recipient_canonical_maps")?;
         let relay_clientcerts = maps("relay_clientcerts")?;
         let rbl_reply_maps = maps("rbl_reply_maps")?;
+        let dns_reply_filter = maps("smtpd_dns_reply_filter")?;
         let parent = config.get_list("parent_domain_matches_subdomains")?;
         let parent_of = |name: &str| parent.iter().any(|p| p == name);
         let names = |name: &str| -> Result<NameList, Error> {
@@ -149,7 +154,12 @@ impl Settings {
             maps_rbl_domains: config.get_list("maps_rbl_domains")?,
             default_rbl_reply: config.raw("default_rbl_reply").unwrap_or_default(),
             rbl_reply_maps,
+            dns_reply_filter,
             mynetworks: NetworkList::lenient("mynetworks", &mynetworks),
+            mx_backup_networks: NetworkList::lenient(
+                "permit_mx_backup_networks",
+                &config.get("permit_mx_backup_networks")?.unwrap_or_default(),
+            ),
             resolver,
             local_recipient_maps,
             virtual_alias_maps,

@@ -238,9 +238,6 @@ fn access_actions_are_recorded() {
 struct FixtureDns;
 
 impl Dns for FixtureDns {
-    fn has_address_or_mx(&self, _name: &str) -> Lookup<()> {
-        Lookup::Found(())
-    }
     fn a_records(&self, query: &str) -> Lookup<Vec<std::net::Ipv4Addr>> {
         match query {
             "9.2.0.192.bl.test" => Lookup::Found(vec![std::net::Ipv4Addr::new(127, 0, 0, 2)]),
@@ -387,5 +384,111 @@ fn session_facts_pipelining_sleep_and_sasl() {
     assert_eq!(
         reply_text(&e.check_mail(&mut state, "a@b.test")),
         "554 5.7.1 <a@b.test>: Sender address rejected: no mail for you"
+    );
+}
+
+/// MX lists with preferences: this host (127.0.0.1) backs up
+/// `backup.test` and is the primary of `primary.test`; `nullmx.test`
+/// has a null MX.
+struct MxDns;
+
+impl Dns for MxDns {
+    fn a_records(&self, _query: &str) -> Lookup<Vec<std::net::Ipv4Addr>> {
+        Lookup::NotFound
+    }
+    fn txt_records(&self, _query: &str) -> Lookup<Vec<String>> {
+        Lookup::NotFound
+    }
+    fn mx_hosts(&self, domain: &str) -> Lookup<Vec<String>> {
+        match self.mx_records(domain) {
+            Lookup::Found(r) => Lookup::Found(r.into_iter().map(|(_, h)| h).collect()),
+            _ => Lookup::NotFound,
+        }
+    }
+    fn mx_records(&self, domain: &str) -> Lookup<Vec<(u16, String)>> {
+        let list: &[(u16, &str)] = match domain {
+            "backup.test" => &[(10, "mx.backup.test"), (20, "me.test")],
+            "primary.test" => &[(10, "me.test"), (20, "mx.backup.test")],
+            "nullmx.test" => &[(0, "")],
+            _ => return Lookup::NotFound,
+        };
+        Lookup::Found(list.iter().map(|(p, h)| (*p, h.to_string())).collect())
+    }
+    fn ns_hosts(&self, _domain: &str) -> Lookup<Vec<String>> {
+        Lookup::NotFound
+    }
+    fn addresses(&self, host: &str) -> Lookup<Vec<std::net::IpAddr>> {
+        match host {
+            "me.test" => Lookup::Found(vec!["127.0.0.1".parse().expect("address")]),
+            "mx.backup.test" => Lookup::Found(vec!["192.0.2.1".parse().expect("address")]),
+            _ => Lookup::NotFound,
+        }
+    }
+}
+
+fn mx_engine(settings: &[(&str, &str)]) -> Engine {
+    let mut overrides = vec![
+        ("smtpd_delay_reject".to_string(), "no".to_string()),
+        ("inet_interfaces".to_string(), "127.0.0.1".to_string()),
+        ("mydestination".to_string(), String::new()),
+    ];
+    overrides.extend(settings.iter().map(|(n, v)| (n.to_string(), v.to_string())));
+    let config = conf::Config::with_main(&std::env::temp_dir(), Default::default(), &overrides);
+    Engine::from_config(&config, Box::new(MxDns)).expect("engine")
+}
+
+#[test]
+fn permit_mx_backup_needs_a_backup_not_primary_listing() {
+    let list = ("smtpd_recipient_restrictions", "permit_mx_backup, reject");
+    let e = mx_engine(&[list]);
+    let mut state = outsider();
+    assert_eq!(
+        reply_text(&e.check_rcpt(&mut state, "a@backup.test")),
+        "accept"
+    );
+    let primary = e.check_rcpt(&mut state, "a@primary.test");
+    assert!(reply_text(&primary).ends_with("Recipient address rejected: Access denied"));
+    let e = mx_engine(&[list, ("permit_mx_backup_networks", "192.0.2.0/24")]);
+    assert_eq!(
+        reply_text(&e.check_rcpt(&mut state, "a@backup.test")),
+        "accept"
+    );
+    let e = mx_engine(&[list, ("permit_mx_backup_networks", "198.51.100.0/24")]);
+    let out = e.check_rcpt(&mut state, "a@backup.test");
+    assert!(reply_text(&out).ends_with("Access denied"));
+}
+
+#[test]
+fn null_mx_domains_are_refused_with_rfc_7505_codes() {
+    let e = mx_engine(&[
+        ("smtpd_sender_restrictions", "reject_unknown_sender_domain"),
+        (
+            "smtpd_recipient_restrictions",
+            "reject_unknown_recipient_domain",
+        ),
+    ]);
+    let mut state = outsider();
+    assert_eq!(
+        reply_text(&e.check_mail(&mut state, "a@nullmx.test")),
+        "550 5.7.27 <a@nullmx.test>: Sender address rejected: \
+         Domain nullmx.test does not accept mail (nullMX)"
+    );
+    assert_eq!(
+        reply_text(&e.check_rcpt(&mut state, "a@nullmx.test")),
+        "556 5.1.10 <a@nullmx.test>: Recipient address rejected: \
+         Domain nullmx.test does not accept mail (nullMX)"
+    );
+}
+
+#[test]
+fn helo_access_in_the_recipient_list_names_the_helo() {
+    let e = engine(&[(
+        "smtpd_recipient_restrictions",
+        "check_helo_access inline:{{mail.outside.test=REJECT bad helo}}",
+    )]);
+    let mut state = outsider();
+    assert_eq!(
+        reply_text(&e.check_rcpt(&mut state, "a@example.com")),
+        "554 5.7.1 <mail.outside.test>: Helo command rejected: bad helo"
     );
 }

@@ -22,6 +22,11 @@ pub(super) fn bdat(s: &mut Session, arg: Result<(u64, bool), Reply>) -> Response
         State::Idle => fail_sequence(s, size),
         State::Mail(t) if t.recipients.is_empty() => fail_sequence(s, size),
         State::Mail(_) => {
+            // The first chunk stands for DATA: smtpd_data_restrictions.
+            if let Some(r) = s.restrict(|e, st| e.check_data(st)) {
+                s.state = State::ChunkingFailed;
+                return Response::silent(Next::DiscardChunk { size, then: r });
+            }
             // Move the transaction into the chunking state.
             if let State::Mail(t) = std::mem::take(&mut s.state) {
                 s.state = State::Chunking(t);

@@ -46,6 +46,9 @@ pub(super) fn data(s: &mut Session, args: Result<(), Reply>) -> Response {
     if let Err(r) = args {
         return fail(s, r);
     }
+    if let Some(r) = s.restrict(|e, st| e.check_data(st)) {
+        return fail(s, r);
+    }
     // DATA is counted when the message ends, with the final reply.
     Response {
         reply: Some(reply::start_data()),
@@ -100,6 +103,7 @@ impl Session {
         };
         let ok = reply.is_positive();
         self.state = State::Idle;
+        self.end_transaction();
         self.last = "END-OF-MESSAGE";
         let response = self.respond(verb, reply, Next::Continue);
         if ok {

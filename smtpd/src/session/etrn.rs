@@ -1,6 +1,7 @@
-//! ETRN (RFC 1985). There is no fast flush service yet, so every domain
-//! gets Postfix's answer for one it does not serve (an empty
-//! `fast_flush_domains`): `459 <domain>: service unavailable`.
+//! ETRN (RFC 1985). After `smtpd_etrn_restrictions`: there is no fast
+//! flush service yet, so every domain gets Postfix's answer for one it
+//! does not serve (an empty `fast_flush_domains`): `459 <domain>: service
+//! unavailable`.
 
 use super::{Next, Response, Session, State};
 use crate::command::Verb;
@@ -28,6 +29,9 @@ pub(super) fn etrn(s: &mut Session, arg: Result<String, Reply>) -> Response {
     };
     if !valid_hostname(domain) {
         return fail(s, reply::etrn_bad_parameter());
+    }
+    if let Some(r) = s.restrict(|e, st| e.check_etrn(st, domain)) {
+        return fail(s, r);
     }
     s.log().warning(format_args!(
         "reject: ETRN {domain}... from {}",

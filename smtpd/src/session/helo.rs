@@ -1,5 +1,6 @@
 //! HELO and EHLO (RFC 5321 §4.1.1.1): a new greeting resets the session
-//! like RSET; EHLO lists the extensions.
+//! like RSET; EHLO lists the extensions. `smtpd_helo_restrictions` run
+//! first (at RCPT time instead with `smtpd_delay_reject`).
 
 use super::{Next, Response, Session, State};
 use crate::command::Verb;
@@ -11,6 +12,9 @@ pub(super) fn helo(s: &mut Session, name: Result<String, Reply>) -> Response {
         Ok(name) => name,
         Err(r) => return s.respond(Verb::Helo, r, Next::Continue),
     };
+    if let Some(r) = s.restrict(|e, st| e.check_helo(st, &name)) {
+        return s.respond(Verb::Helo, r, Next::Continue);
+    }
     greet(s, name, false);
     let reply = reply::helo(&s.settings.myhostname);
     s.respond(Verb::Helo, reply, Next::Continue)
@@ -21,6 +25,9 @@ pub(super) fn ehlo(s: &mut Session, name: Result<String, Reply>) -> Response {
         Ok(name) => name,
         Err(r) => return s.respond(Verb::Ehlo, r, Next::Continue),
     };
+    if let Some(r) = s.restrict(|e, st| e.check_helo(st, &name)) {
+        return s.respond(Verb::Ehlo, r, Next::Continue);
+    }
     greet(s, name, true);
     let keywords = keywords(s);
     s.pipelining = keywords.iter().any(|k| k == "PIPELINING");
@@ -33,6 +40,7 @@ fn greet(s: &mut Session, name: String, esmtp: bool) {
     s.esmtp = esmtp;
     s.pipelining = false;
     s.state = State::Idle;
+    s.end_transaction();
 }
 
 /// The EHLO keywords in Postfix's order, minus

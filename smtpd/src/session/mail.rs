@@ -19,6 +19,9 @@ pub(super) fn mail(s: &mut Session, from: Result<MailFrom, Reply>) -> Response {
         Ok(from) => from,
         Err(r) => return fail(s, r),
     };
+    if !s.is_strict_enough() {
+        return fail(s, reply::bad_sender());
+    }
     if !from.address.is_ascii() && !from.params.smtputf8 {
         let r = reply::needs_smtputf8("sender");
         s.log_reject("MAIL", &r, &format!("from=<{}>", from.address));
@@ -27,6 +30,10 @@ pub(super) fn mail(s: &mut Session, from: Result<MailFrom, Reply>) -> Response {
     let limit = s.settings.message_size_limit;
     if limit > 0 && from.params.size.is_some_and(|size| size > limit) {
         return fail(s, reply::size_exceeds_limit());
+    }
+    // smtpd_sender_restrictions (deferred to RCPT by smtpd_delay_reject).
+    if let Some(r) = s.restrict(|e, st| e.check_mail(st, &from.address)) {
+        return fail(s, r);
     }
     s.state = State::Mail(Transaction {
         from,

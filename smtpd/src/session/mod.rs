@@ -4,8 +4,10 @@
 //! connection driver ([`crate::conn`]) reads lines and content, calls
 //! [`Session::handle`], and writes the replies.
 //!
-//! Without restrictions (a later issue) every syntactically valid sender
-//! and recipient is accepted.
+//! Each command's restrictions run through [`crate::restrictions`] (see
+//! `restrict.rs`): their log lines are logged, a rejection becomes the
+//! reply (and counts as an error), and the actions they leave (HOLD,
+//! DISCARD, FILTER, ...) go with the message.
 
 mod auth;
 mod bdat;
@@ -16,6 +18,7 @@ mod mail;
 mod noop;
 mod quit;
 mod rcpt;
+mod restrict;
 mod rset;
 mod starttls;
 mod stats;
@@ -121,12 +124,23 @@ pub struct Session {
     stats: Stats,
     /// The last command, for "lost connection after X" (Postfix `where`).
     last: &'static str,
+    /// What the restrictions know about this session.
+    checks: crate::restrictions::State,
+    /// The client restrictions refused the connection
+    /// (`smtpd_delay_reject = no`): every command but QUIT gets 503.
+    access_denied: bool,
+    /// Added to the next reply's delay (the `sleep` restriction).
+    sleep: Duration,
+    /// The address argument of the MAIL or RCPT line being handled, as
+    /// sent (for `strict_rfc821_envelopes`).
+    raw_path: Option<String>,
 }
 
 impl Session {
     /// A new session; `tls_available`: a certificate is loaded.
     pub fn new(settings: Arc<Settings>, client: Client, tls_available: bool) -> Session {
         let mode = Mode::for_client(&settings, &client.name, client.addr);
+        let checks = restrict::state_for(&client);
         Session {
             settings,
             client,
@@ -141,6 +155,10 @@ impl Session {
             junk: 0,
             stats: Stats::default(),
             last: "CONNECT",
+            checks,
+            access_denied: false,
+            sleep: Duration::ZERO,
+            raw_path: None,
         }
     }
 
@@ -174,7 +192,14 @@ impl Session {
         &self.stats
     }
 
-    pub fn greeting(&self) -> Reply {
+    /// The banner, or the client restrictions' refusal (only with
+    /// `smtpd_delay_reject = no`; RFC 5321 §3.1 allows 554 here).
+    pub fn greeting(&mut self) -> Reply {
+        if let Some(refusal) = self.restrict(|e, st| e.check_client(st)) {
+            self.access_denied = true;
+            self.errors += 1;
+            return refusal;
+        }
         reply::greeting(&self.settings.banner)
     }
 
@@ -190,6 +215,10 @@ impl Session {
             if self.junk > self.settings.junk_command_limit {
                 self.errors += 1;
             }
+        }
+        if self.access_denied && verb != Verb::Quit {
+            let reply = reply::access_denied(&self.client.namaddr());
+            return self.respond(verb, reply, Next::Continue);
         }
         if self.needs_tls_first(verb) {
             return self.respond(verb, reply::starttls_first(), Next::Continue);
@@ -277,6 +306,12 @@ impl Session {
     /// is the input that followed the line. Some response ends the
     /// session.
     pub fn screen(&mut self, line: &Line<'_>, verb: Verb, pending: &[u8]) -> Option<Response> {
+        // For reject_unauth_pipelining.
+        self.checks.pipelined = !pending.is_empty();
+        self.raw_path = match verb {
+            Verb::Mail | Verb::Rcpt => restrict::path_argument(&line.text),
+            _ => None,
+        };
         if line.bare_lf && self.mode == Mode::Reject {
             self.log().info(format_args!(
                 "NOQUEUE: reject: {} from {}: bare <LF> received; proto={}",
@@ -335,6 +370,7 @@ impl Session {
     /// the error delay.
     fn respond(&mut self, verb: Verb, reply: Reply, next: Next) -> Response {
         let delay = self.count(verb, &reply, true);
+        let delay = self.add_sleep(delay);
         Response {
             reply: Some(reply),
             next,
@@ -434,6 +470,7 @@ impl Session {
         self.esmtp = false;
         self.pipelining = false;
         self.state = State::Idle;
+        self.checks = restrict::state_for(&self.client);
     }
 
     /// `from=<...> to=<...> proto=... helo=<...>` for reject logs.

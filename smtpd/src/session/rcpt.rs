@@ -1,5 +1,7 @@
-//! RCPT TO (RFC 5321 §4.1.1.3) with NOTIFY and ORCPT (RFC 3461). With no
-//! restrictions yet, any syntactically valid recipient is accepted.
+//! RCPT TO (RFC 5321 §4.1.1.3) with NOTIFY and ORCPT (RFC 3461). A valid
+//! recipient then goes through the restrictions: with
+//! `smtpd_delay_reject`, the client, HELO and sender lists, then the
+//! relay and recipient lists (where relaying is refused).
 
 use super::{Next, Response, Session, State};
 use crate::command::{RcptTo, Verb};
@@ -22,12 +24,19 @@ pub(super) fn rcpt(s: &mut Session, to: Result<RcptTo, Reply>) -> Response {
         Ok(to) => to,
         Err(r) => return s.respond(Verb::Rcpt, r, Next::Continue),
     };
+    if !s.is_strict_enough() {
+        return s.respond(Verb::Rcpt, reply::bad_recipient(), Next::Continue);
+    }
     if !to.address.is_ascii() && !txn.from.params.smtputf8 {
         let r = reply::needs_smtputf8("recipient");
         let envelope = format!("from=<{}> to=<{}>", txn.from.address, to.address);
         s.log_reject("RCPT", &r, &envelope);
         return s.respond(Verb::Rcpt, r, Next::Continue);
     }
+    if let Some(r) = s.restrict(|e, st| e.check_rcpt(st, &to.address)) {
+        return s.respond(Verb::Rcpt, r, Next::Continue);
+    }
+    s.checks.recipient_count += 1;
     if let State::Mail(txn) = &mut s.state {
         txn.recipients.push(to);
     }

@@ -9,5 +9,6 @@ pub(super) fn rset(s: &mut Session, args: Result<(), Reply>) -> Response {
         return s.respond(Verb::Rset, r, Next::Continue);
     }
     s.state = State::Idle;
+    s.end_transaction();
     s.respond(Verb::Rset, reply::ok(), Next::Continue)
 }

@@ -182,3 +182,51 @@ fn forbidden_commands_close() {
         "500 5.5.2 Error: command not recognized"
     );
 }
+
+fn restricted(overrides: &[(&str, &str)]) -> Session {
+    let settings = Settings::for_tests_restricted(overrides).expect("valid settings");
+    Session::new(Arc::new(settings), Client::test(), false)
+}
+
+#[test]
+fn the_sleep_restriction_delays_the_reply() {
+    let mut s = restricted(&[
+        ("mynetworks", "192.0.2.0/24"),
+        ("smtpd_recipient_restrictions", "sleep 3, permit"),
+    ]);
+    say(&mut s, "HELO c");
+    say(&mut s, "MAIL FROM:<a@b>");
+    let r = say(&mut s, "RCPT TO:<c@d.example>");
+    assert_eq!(text(&r), "250 2.1.5 Ok");
+    assert_eq!(r.delay, Some(Duration::from_secs(3)));
+    let r = say(&mut s, "RSET");
+    assert_eq!(r.delay, None);
+}
+
+#[test]
+fn restriction_refusals_count_as_errors() {
+    let mut s = restricted(&[("smtpd_hard_error_limit", "2")]);
+    say(&mut s, "HELO c");
+    say(&mut s, "MAIL FROM:<a@b>");
+    assert!(text(&say(&mut s, "RCPT TO:<c@d.example>")).contains("Relay access denied"));
+    assert!(s.too_many_errors().is_none());
+    assert!(text(&say(&mut s, "RCPT TO:<e@d.example>")).contains("Relay access denied"));
+    assert!(s.too_many_errors().is_some());
+}
+
+#[test]
+fn actions_belong_to_one_transaction() {
+    let mut s = restricted(&[
+        ("mynetworks", "192.0.2.0/24"),
+        (
+            "smtpd_recipient_restrictions",
+            "check_recipient_access inline:{h@d.example=HOLD}",
+        ),
+    ]);
+    say(&mut s, "HELO c");
+    say(&mut s, "MAIL FROM:<a@b>");
+    assert_eq!(text(&say(&mut s, "RCPT TO:<h@d.example>")), "250 2.1.5 Ok");
+    assert!(s.actions().hold);
+    say(&mut s, "RSET");
+    assert!(!s.actions().hold);
+}

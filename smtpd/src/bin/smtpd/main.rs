@@ -22,10 +22,17 @@
 //! LF follows `smtpd_forbid_bare_newline`, and bytes sent with STARTTLS or
 //! before the banner are not taken as commands.
 //!
-//! There are no access restrictions yet: any syntactically valid sender
-//! and recipient is accepted; VRFY answers 252; ETRN answers 459 (no
-//! fast flush service). AUTH is not offered. Client names are `unknown`
-//! (no DNS lookups).
+//! Access restrictions follow Postfix (`smtpd_client_restrictions` to
+//! `smtpd_end_of_data_restrictions`; with `smtpd_delay_reject`, the
+//! client, HELO and sender lists run at RCPT time): a refusal is logged
+//! as `NOQUEUE: reject: RCPT from ...` and counts as an error (the
+//! tarpit); HOLD, DISCARD, FILTER, REDIRECT, BCC and PREPEND actions go
+//! into the queue file. smtpd refuses to start when neither
+//! `smtpd_relay_restrictions` nor `smtpd_recipient_restrictions` refuses
+//! relaying. VRFY answers 252 for an address the recipient restrictions
+//! pass; ETRN answers 459 (no fast flush service). AUTH is not offered.
+//! Client names are `unknown`, and the DNS restrictions find nothing (no
+//! resolver yet).
 //!
 //! Options: `-c` the configuration directory (default `$MAIL_CONFIG`,
 //! else `/etc/postfix`); `-o name=value` overrides main.cf (master.cf
@@ -81,6 +88,8 @@
 //! - `smtpd_helo_required` (`no`): MAIL and ETRN need HELO/EHLO first.
 //! - `disable_vrfy_command` (`no`): refuse VRFY.
 //! - `smtputf8_enable` (`yes`): offer SMTPUTF8.
+//! - `strict_rfc821_envelopes` (`no`): MAIL FROM and RCPT TO must be
+//!   exactly `<path>`; anything else gets 501.
 //! - `smtpd_forbid_bare_newline` (`no`, treated as `normalize`; or
 //!   `reject`): what a line ending in LF alone means.
 //! - `smtpd_forbid_bare_newline_exclusions` (`$mynetworks`): clients with
@@ -114,6 +123,76 @@
 //! - `mynetworks` (computed): for `permit_mynetworks` above.
 //! - `inet_interfaces` (`all`): for `permit_inet_interfaces` above.
 //! - `inet_protocols` (`all`): the address families of those interfaces.
+//!
+//! Restriction parameters (besides `mynetworks`, `inet_interfaces`,
+//! `inet_protocols` and `local_header_rewrite_clients` above, and
+//! `mydestination`, `myorigin`, `proxy_interfaces`, `recipient_delimiter`,
+//! `owner_request_special`, `double_bounce_sender` and the canonical maps
+//! below):
+//! - `smtpd_client_restrictions` (empty): after connect (at RCPT with
+//!   delay).
+//! - `smtpd_helo_restrictions` (empty): at HELO/EHLO (at RCPT with delay).
+//! - `smtpd_sender_restrictions` (empty): at MAIL (at RCPT with delay).
+//! - `smtpd_relay_restrictions` (`permit_mynetworks,
+//!   permit_sasl_authenticated, defer_unauth_destination`): relay control
+//!   at RCPT.
+//! - `smtpd_recipient_restrictions` (empty): at RCPT and VRFY.
+//! - `smtpd_data_restrictions` (empty): at DATA and the first BDAT.
+//! - `smtpd_end_of_data_restrictions` (empty): after the content.
+//! - `smtpd_etrn_restrictions` (empty): at ETRN.
+//! - `smtpd_restriction_classes` (empty): named lists for access maps.
+//! - `smtpd_delay_reject` (`yes`): client, HELO and sender lists at RCPT.
+//! - `smtpd_relay_before_recipient_restrictions` (`no`): the order of
+//!   the two RCPT lists.
+//! - `smtpd_reject_unlisted_sender` (`no`): refuse unknown senders in
+//!   our domains.
+//! - `smtpd_reject_unlisted_recipient` (`yes`): refuse unknown recipients
+//!   in our domains.
+//! - `smtpd_null_access_lookup_key` (`<>`): the null sender's access key.
+//! - `parent_domain_matches_subdomains` (long list): where `example.com`
+//!   also matches `sub.example.com`.
+//! - `relay_domains` (empty at compatibility level 2): domains we relay
+//!   to.
+//! - `relay_recipient_maps` (empty): the valid recipients in them.
+//! - `local_recipient_maps` (`proxy:unix:passwd.byname $alias_maps`): the
+//!   valid local recipients.
+//! - `virtual_alias_domains` (`$virtual_alias_maps`): virtual alias
+//!   domains.
+//! - `virtual_alias_maps` (empty): their addresses.
+//! - `virtual_mailbox_domains` (`$virtual_mailbox_maps`): virtual mailbox
+//!   domains.
+//! - `virtual_mailbox_maps` (empty): their users.
+//! - `allow_untrusted_routing` (`no`): relay `user%host@ourdomain` and
+//!   the like from outside clients.
+//! - `relay_clientcerts` (empty): client certificates allowed to relay.
+//! - `smtpd_dns_reply_filter` (empty): a table that edits or drops DNS
+//!   answers before the restrictions see them.
+//! - `permit_mx_backup_networks` (empty): where a domain's primary MX
+//!   must be for `permit_mx_backup`.
+//! - `maps_rbl_domains` (empty): the zones of the old `reject_maps_rbl`.
+//! - `default_rbl_reply` (Postfix's text): the DNSBL reply template.
+//! - `rbl_reply_maps` (empty): per-zone DNSBL replies.
+//! - `show_user_unknown_table_name` (`yes`): name the table in "User
+//!   unknown" replies.
+//! - `mynetworks_style` (`host` at compatibility level 2): the default
+//!   `mynetworks`.
+//! - `reject_code` (`554`): the code of `reject`.
+//! - `defer_code` (`450`): the code of `defer`.
+//! - `access_map_reject_code` (`554`): the code of an access map's `REJECT`.
+//! - `access_map_defer_code` (`450`): the code of an access map's `DEFER`.
+//! - `relay_domains_reject_code` (`554`): the code of `reject_unauth_destination`.
+//! - `unknown_client_reject_code` (`450`): the code of `reject_unknown_client_hostname`.
+//! - `invalid_hostname_reject_code` (`501`): the code of `reject_invalid_helo_hostname`.
+//! - `unknown_hostname_reject_code` (`450`): the code of `reject_unknown_helo_hostname`.
+//! - `unknown_address_reject_code` (`450`): the code of `reject_unknown_sender_domain` and its recipient twin.
+//! - `non_fqdn_reject_code` (`504`): the code of the `reject_non_fqdn_*` restrictions.
+//! - `maps_rbl_reject_code` (`554`): the code of the DNSBL restrictions.
+//! - `unknown_local_recipient_reject_code` (`550`): the code of unknown local users.
+//! - `unknown_relay_recipient_reject_code` (`550`): the code of unknown users in `relay_domains`.
+//! - `unknown_virtual_alias_reject_code` (`550`): the code of unknown virtual alias addresses.
+//! - `unknown_virtual_mailbox_reject_code` (`550`): the code of unknown virtual mailbox users.
+//! - `multi_recipient_bounce_reject_code` (`550`): the code of `reject_multi_recipient_bounce`.
+//! - `plaintext_reject_code` (`450`): the code of `reject_plaintext_session`.
 //!
 //! Parameters of the cleanup library, which smtpd runs for each message
 //! (besides `myhostname`, `queue_directory`, `inet_interfaces`,
@@ -172,7 +251,7 @@
 //! cleanup, postcat(1), master(8); RFC 5321 (SMTP), RFC 1870 (SIZE),
 //! RFC 2920 (PIPELINING), RFC 2034/3463 (enhanced status codes), RFC 3030
 //! (CHUNKING), RFC 3207 (STARTTLS), RFC 3461 (DSN), RFC 6152 (8BITMIME),
-//! RFC 6531 (SMTPUTF8).
+//! RFC 6531 (SMTPUTF8); Postfix SMTPD_ACCESS_README, access(5).
 
 mod listener;
 
@@ -246,7 +325,14 @@ fn start(listener: std::io::Result<std::net::TcpListener>) -> anyhow::Result<()>
         .install()
         .context("logging")?;
     let listener = listener?;
-    let settings = Arc::new(Settings::from_config(&config)?);
+    let dns = Box::new(smtpd::restrictions::NoDns { temporary: false });
+    let settings = Settings::from_config(&config)?.with_restrictions(&config, dns)?;
+    if let Some(engine) = &settings.restrictions {
+        for warning in engine.warnings() {
+            settings.log.warning(warning);
+        }
+    }
+    let settings = Arc::new(settings);
     let queue = config.get("queue_directory")?.unwrap_or_default();
     std::env::set_current_dir(&queue).with_context(|| format!("chdir {queue}"))?;
     let cleanup = Arc::new(cleanup::Cleanup::new(&config).context("cleanup")?);
@@ -298,12 +384,14 @@ mod tests {
     const PARAMETERS: &[&str] = &["queue_directory"];
 
     /// The CONFIGURATION PARAMETERS section lists exactly the parameters
-    /// smtpd reads: the library's, the binary's own and cleanup's.
+    /// smtpd reads: the library's, the restrictions', the binary's own and
+    /// cleanup's.
     #[test]
     fn header_lists_the_parameters_read() {
         let mut read: Vec<&str> = smtpd::config::PARAMETERS
             .iter()
             .chain(PARAMETERS)
+            .chain(smtpd::restrictions::PARAMETERS)
             .chain(cleanup::PARAMETERS)
             .chain(master::log::PARAMETERS)
             .copied()
@@ -314,5 +402,26 @@ mod tests {
             conf::param::documented_parameters(include_str!("main.rs")),
             read
         );
+    }
+
+    /// Every parameter name quoted in the restriction engine's sources is
+    /// in `smtpd::restrictions::PARAMETERS`, so that list (and the header)
+    /// cannot fall behind what the engine reads.
+    #[test]
+    fn restriction_parameters_are_complete() {
+        let sources = [
+            include_str!("../../restrictions/mod.rs"),
+            include_str!("../../restrictions/settings.rs"),
+        ];
+        for source in sources {
+            for quoted in source.split('"').skip(1).step_by(2) {
+                if conf::param::find(quoted).is_some() {
+                    assert!(
+                        smtpd::restrictions::PARAMETERS.contains(&quoted),
+                        "{quoted} is read but not in restrictions::PARAMETERS"
+                    );
+                }
+            }
+        }
     }
 }
