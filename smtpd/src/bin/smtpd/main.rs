@@ -325,7 +325,9 @@ fn start(listener: std::io::Result<std::net::TcpListener>) -> anyhow::Result<()>
         .install()
         .context("logging")?;
     let listener = listener?;
-    let dns = Box::new(smtpd::restrictions::NoDns { temporary: false });
+    // No resolver in the session yet: every DNS-based restriction answers
+    // as for a temporary failure (4xx), never a permanent 5xx.
+    let dns = Box::new(smtpd::restrictions::NoDns { temporary: true });
     let settings = Settings::from_config(&config)?.with_restrictions(&config, dns)?;
     if let Some(engine) = &settings.restrictions {
         for warning in engine.warnings() {
