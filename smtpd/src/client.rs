@@ -1,9 +1,12 @@
 //! Who is on the other end of a session: the names Postfix logs and
-//! records (`name[addr]`). There is no DNS resolver in the suite yet, so
-//! the name is always `unknown`, as Postfix shows a client whose reverse
-//! lookup failed (or with `smtpd_peername_lookup = no`).
+//! records (`name[addr]`). Until [`Client::with_names`] gives it the
+//! result of the lookups, a client is `unknown`, as Postfix shows a
+//! client whose reverse lookup failed (or with
+//! `smtpd_peername_lookup = no`).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use crate::restrictions::{self, NameStatus};
 
 /// The client of one session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,6 +15,9 @@ pub struct Client {
     pub name: String,
     /// Reverse-lookup name, or `unknown`.
     pub reverse_name: String,
+    /// How `name` and `reverse_name` were found.
+    pub name_status: NameStatus,
+    pub reverse_name_status: NameStatus,
     pub addr: IpAddr,
     pub port: u16,
     /// The address the client connected to.
@@ -30,11 +36,30 @@ impl Client {
         Client {
             name: "unknown".to_string(),
             reverse_name: "unknown".to_string(),
+            name_status: NameStatus::Temporary,
+            reverse_name_status: NameStatus::Temporary,
             addr,
             port: peer.port(),
             server,
             log_port,
         }
+    }
+
+    /// The names the lookups found (`restrictions::dns::client`).
+    pub fn with_names(mut self, names: restrictions::Client) -> Client {
+        self.name = names.name;
+        self.reverse_name = names.reverse_name;
+        self.name_status = names.name_status;
+        self.reverse_name_status = names.reverse_name_status;
+        self
+    }
+
+    /// `smtpd_peername_lookup = no`: the names stay `unknown`, for good
+    /// (Postfix: a permanent status).
+    pub fn without_lookup(mut self) -> Client {
+        self.name_status = NameStatus::Permanent;
+        self.reverse_name_status = NameStatus::Permanent;
+        self
     }
 
     /// A stand-in for in-memory sessions (tests): 192.0.2.1 (TEST-NET-1).

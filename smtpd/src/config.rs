@@ -42,6 +42,7 @@ pub const PARAMETERS: &[&str] = &[
     "smtpd_hard_error_limit",
     "smtpd_helo_required",
     "smtpd_junk_command_limit",
+    "smtpd_peername_lookup",
     "smtpd_recipient_limit",
     "smtpd_recipient_overshoot_limit",
     "smtpd_soft_error_limit",
@@ -138,14 +139,15 @@ pub struct Settings {
     /// Lower-case EHLO keywords not to announce.
     pub discard_ehlo_keywords: Vec<String>,
     pub tls: TlsSettings,
-    /// Sessions this process serves at once: as many as its file
-    /// descriptor limit allows, two each (socket and queue file), so that
-    /// a client past it gets a 421 instead of a failed accept.
-    pub session_limit: usize,
+    /// Sessions this process serves at once, and why that many.
+    pub session_limit: SessionLimit,
     /// Sessions one client address may hold; 0: no limit.
     pub client_connection_limit: usize,
     pub client_limit_exceptions: NetworkList,
     pub client_port_logging: bool,
+    /// `smtpd_peername_lookup`: look up the client's name (PTR, then a
+    /// forward lookup that must give its address back).
+    pub peername_lookup: bool,
     /// Whose headers cleanup rewrites, and how.
     pub header_rewrite: HeaderRewrite,
     /// The restriction engine. `None` only in protocol tests built with
@@ -210,10 +212,11 @@ impl Settings {
                 .map(|k| k.to_ascii_lowercase())
                 .collect(),
             tls: tls(config)?,
-            session_limit: session_limit(),
+            session_limit: SessionLimit::from_descriptors(),
             client_connection_limit: count(config, "smtpd_client_connection_count_limit", 0)?,
             client_limit_exceptions: list(config, "smtpd_client_event_limit_exceptions")?,
             client_port_logging: config.get_bool("smtpd_client_port_logging")?,
+            peername_lookup: config.get_bool("smtpd_peername_lookup")?,
             header_rewrite: HeaderRewrite::from_config(config)?,
             restrictions: None,
             log: Log::tracing(),
@@ -251,9 +254,19 @@ impl Settings {
     /// [`Settings::for_tests`] with the restriction engine, without DNS
     /// (every lookup finds nothing).
     pub fn for_tests_restricted(overrides: &[(&str, &str)]) -> Result<Settings, Error> {
+        Settings::for_tests_with_dns(
+            overrides,
+            Box::new(restrictions::NoDns { temporary: false }),
+        )
+    }
+
+    /// [`Settings::for_tests`] with the restriction engine asking `dns`.
+    pub fn for_tests_with_dns(
+        overrides: &[(&str, &str)],
+        dns: Box<dyn restrictions::Dns>,
+    ) -> Result<Settings, Error> {
         let config = test_config(overrides);
-        let mut settings = Settings::from_config(&config)?
-            .with_restrictions(&config, Box::new(restrictions::NoDns { temporary: false }))?;
+        let mut settings = Settings::from_config(&config)?.with_restrictions(&config, dns)?;
         settings.log = Log::memory().0;
         Ok(settings)
     }
@@ -280,12 +293,58 @@ fn test_config(overrides: &[(&str, &str)]) -> Config {
 /// Descriptors kept for the listener, tables, logs and the runtime.
 const RESERVED_FDS: u64 = 64;
 
-/// From `RLIMIT_NOFILE` (soft): two descriptors per session.
-fn session_limit() -> usize {
-    let (soft, _) = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
-        .unwrap_or((1024, 1024));
-    let sessions = soft.saturating_sub(RESERVED_FDS) / 2;
-    usize::try_from(sessions.max(1)).unwrap_or(usize::MAX)
+/// How many sessions one smtpd serves at once. Past it, smtpd accepts
+/// nothing until a session ends: new clients wait in the listen queue,
+/// as they do for Postfix's master when every smtpd process is busy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionLimit {
+    pub max: usize,
+    /// The master.cf service name (`-n`; `smtpd` when started by hand),
+    /// for the warning when the limit is reached.
+    pub service: String,
+    /// `max` is the service's master.cf `maxproc` (`-p`), not the
+    /// descriptor limit.
+    pub is_process_limit: bool,
+}
+
+impl SessionLimit {
+    /// As many as `RLIMIT_NOFILE` (soft) allows: two descriptors per
+    /// session (socket and queue file), so that accept never fails.
+    pub fn from_descriptors() -> SessionLimit {
+        let (soft, _) = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
+            .unwrap_or((1024, 1024));
+        let sessions = soft.saturating_sub(RESERVED_FDS) / 2;
+        SessionLimit {
+            max: usize::try_from(sessions.max(1)).unwrap_or(usize::MAX),
+            service: "smtpd".to_owned(),
+            is_process_limit: false,
+        }
+    }
+
+    /// For the master.cf service `name` with process limit `maxproc`
+    /// (None or 0: no limit): at most `maxproc` sessions, an admin's
+    /// meaning of "at most N smtpd processes", and never more than the
+    /// descriptors allow.
+    pub fn for_service(self, name: &str, maxproc: Option<usize>) -> SessionLimit {
+        let (max, is_process_limit) = match maxproc {
+            Some(n) if n > 0 && n <= self.max => (n, true),
+            _ => (self.max, self.is_process_limit),
+        };
+        SessionLimit {
+            max,
+            service: name.to_owned(),
+            is_process_limit,
+        }
+    }
+}
+
+impl Settings {
+    /// [`SessionLimit::for_service`] on these settings: smtpd's `-n` and
+    /// `-p` from the master.
+    pub fn with_service(mut self, name: &str, maxproc: Option<usize>) -> Settings {
+        self.session_limit = self.session_limit.for_service(name, maxproc);
+        self
+    }
 }
 
 /// `normalize` (and its alias `yes`) or `reject`. `no`, Postfix 3.7's
@@ -423,5 +482,29 @@ mod tests {
             ("smtpd_recipient_restrictions", "permit_mynetworks, permit"),
         ]);
         assert!(matches!(open, Err(Error::NoRelayControl)), "{open:?}");
+    }
+
+    /// maxproc caps the sessions; 0 or none leaves the descriptor limit,
+    /// and so does a maxproc above it.
+    #[test]
+    fn maxproc_is_the_session_limit_below_the_descriptor_limit() {
+        let fds = SessionLimit {
+            max: 500,
+            service: "smtpd".to_owned(),
+            is_process_limit: false,
+        };
+        let capped = fds.clone().for_service("smtp", Some(100));
+        assert_eq!((capped.max, capped.is_process_limit), (100, true));
+        assert_eq!(capped.service, "smtp");
+        let none = fds.clone().for_service("smtp", Some(0));
+        assert_eq!((none.max, none.is_process_limit), (500, false));
+        assert_eq!(fds.clone().for_service("smtp", None).max, 500);
+        let above = fds.for_service("smtp", Some(1000));
+        assert_eq!((above.max, above.is_process_limit), (500, false));
+        let s = Settings::for_tests(&[])
+            .expect("valid")
+            .with_service("submission", Some(1));
+        assert_eq!(s.session_limit.max, 1);
+        assert_eq!(s.session_limit.service, "submission");
     }
 }

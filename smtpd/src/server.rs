@@ -1,6 +1,9 @@
 //! The accept loop (mini-redis `server.rs`, modernised): one task per
-//! connection behind a `Semaphore` sized from the descriptor limit,
-//! `smtpd_client_connection_count_limit` sessions per client address,
+//! connection behind a `Semaphore` sized by [`SessionLimit`] (master.cf
+//! `maxproc`, or the descriptor limit): at the limit nothing is accepted
+//! until a session ends, so new clients wait in the listen queue and a
+//! warning says so, as Postfix's master does when every smtpd is busy;
+//! `smtpd_client_connection_count_limit` sessions per client address;
 //! and a `TaskTracker` so that shutdown waits for every session to say
 //! 421 or finish the message it is receiving. Draining (the master's
 //! reload) stops accepting and lets open sessions run to their end.
@@ -12,18 +15,23 @@ use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::client::Client;
-use crate::config::Settings;
+use crate::config::{SessionLimit, Settings};
 use crate::enqueue::Backend;
 use crate::reply::{self, Reply};
 use crate::tls;
 
 /// How long a refused client gets to read its 421.
 const REFUSE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The least time between two "reached its process limit" warnings
+/// (Postfix's master_avail.c: 1000 seconds).
+const BUSY_WARNING_INTERVAL: Duration = Duration::from_secs(1000);
 
 /// Serve SMTP on `listener` (bound by the caller: the master, or a test)
 /// until `shutdown` is cancelled, then wait for the sessions to end.
@@ -34,31 +42,47 @@ pub async fn run<B: Backend>(
     backend: Arc<B>,
     shutdown: CancellationToken,
 ) -> Result<(), tls::Error> {
+    let tls = tls::load(&settings.tls)?;
     run_draining(
         listener,
         settings,
         backend,
+        tls,
         shutdown,
         CancellationToken::new(),
     )
-    .await
+    .await;
+    Ok(())
 }
 
-/// [`run`], and when `drain` is cancelled: close the listener (the
-/// master's new process accepts from then on) and return once the open
-/// sessions have ended on their own. `shutdown` still ends them early.
+/// [`run`] with the TLS certificate loaded by the caller (before a
+/// chroot, where the files are out of reach), and when `drain` is
+/// cancelled: close the listener (the master's new process accepts from
+/// then on) and return once the open sessions have ended on their own.
+/// `shutdown` still ends them early.
 pub async fn run_draining<B: Backend>(
     listener: TcpListener,
     settings: Arc<Settings>,
     backend: Arc<B>,
+    tls: Option<Arc<tls::Tls>>,
     shutdown: CancellationToken,
     drain: CancellationToken,
-) -> Result<(), tls::Error> {
-    let tls = tls::load(&settings.tls)?;
-    let sessions = Arc::new(Semaphore::new(settings.session_limit));
+) {
+    let sessions = Arc::new(Semaphore::new(settings.session_limit.max));
+    let mut busy = Busy::new(&settings.session_limit, &listener);
     let per_client = Counts::default();
     let tracker = TaskTracker::new();
     loop {
+        let permit = match Arc::clone(&sessions).try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                busy.warn(&settings);
+                let Some(permit) = wait_for_slot(&sessions, &shutdown, &drain).await else {
+                    break;
+                };
+                permit
+            }
+        };
         let (socket, peer) = tokio::select! {
             _ = shutdown.cancelled() => break,
             _ = drain.cancelled() => break,
@@ -76,15 +100,6 @@ pub async fn run_draining<B: Backend>(
         let client =
             Client::from_peer(peer, socket.local_addr().ok(), settings.client_port_logging);
         let (slot, count) = per_client.claim(client.addr);
-        let Ok(permit) = Arc::clone(&sessions).try_acquire_owned() else {
-            settings.log.warning(format_args!(
-                "too many sessions: {} already; refusing {}",
-                settings.session_limit,
-                client.namaddr()
-            ));
-            tracker.spawn(refuse(socket, reply::overloaded(&settings.myhostname)));
-            continue;
-        };
         let limit = settings.client_connection_limit;
         if limit > 0
             && count > limit
@@ -115,7 +130,73 @@ pub async fn run_draining<B: Backend>(
     drop(listener);
     tracker.close();
     tracker.wait().await;
-    Ok(())
+}
+
+/// A session slot once one frees up; None when told to stop meanwhile.
+async fn wait_for_slot(
+    sessions: &Arc<Semaphore>,
+    shutdown: &CancellationToken,
+    drain: &CancellationToken,
+) -> Option<OwnedSemaphorePermit> {
+    tokio::select! {
+        _ = shutdown.cancelled() => None,
+        _ = drain.cancelled() => None,
+        // Err only for a closed semaphore; this one is never closed.
+        permit = Arc::clone(sessions).acquire_owned() => permit.ok(),
+    }
+}
+
+/// The warning when every session slot is taken, at most once per
+/// [`BUSY_WARNING_INTERVAL`], in the words of Postfix's master
+/// (`service "smtp" (25) has reached its process limit "100": ...`).
+struct Busy {
+    first: String,
+    hint: &'static str,
+    last: Option<Instant>,
+}
+
+impl Busy {
+    fn new(limit: &SessionLimit, listener: &TcpListener) -> Busy {
+        // Postfix names the service and its port.
+        let port = listener
+            .local_addr()
+            .map_or_else(|_| "?".to_owned(), |a| a.port().to_string());
+        let (what, hint) = if limit.is_process_limit {
+            (
+                "process limit",
+                "to avoid this condition, increase the process count \
+                 in master.cf or reduce the service time per client",
+            )
+        } else {
+            (
+                "session limit (open file limit)",
+                "to avoid this condition, raise the open file limit \
+                 of the master or reduce the service time per client",
+            )
+        };
+        Busy {
+            first: format!(
+                "service \"{}\" ({port}) has reached its {what} \"{}\": \
+                 new clients may experience noticeable delays",
+                limit.service, limit.max
+            ),
+            hint,
+            last: None,
+        }
+    }
+
+    fn warn(&mut self, settings: &Settings) {
+        let now = Instant::now();
+        if self
+            .last
+            .is_some_and(|t| now.duration_since(t) < BUSY_WARNING_INTERVAL)
+        {
+            return;
+        }
+        self.last = Some(now);
+        settings.log.warning(format_args!("{}", self.first));
+        settings.log.warning(format_args!("{}", self.hint));
+    }
 }
 
 /// Say why, then hang up.
@@ -205,6 +286,7 @@ mod tests {
             listener,
             Arc::new(settings),
             Arc::clone(&backend),
+            None,
             CancellationToken::new(),
             drain.clone(),
         ));
@@ -254,8 +336,7 @@ mod tests {
         tokio::time::timeout(WAIT, server)
             .await
             .expect("run_draining returns after the session")
-            .expect("no panic")
-            .expect("serves");
+            .expect("no panic");
         assert_eq!(backend.messages().len(), 1);
     }
 }

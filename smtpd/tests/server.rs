@@ -1,5 +1,6 @@
-//! `server::run` over loopback TCP: the session cap and the per-client
-//! cap answer 421, and shutdown says 421 to idle sessions.
+//! `server::run` over loopback TCP: past the session cap clients wait,
+//! the per-client cap answers 421, and shutdown says 421 to idle
+//! sessions.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -50,20 +51,54 @@ fn settings(overrides: &[(&str, &str)]) -> Settings {
     s
 }
 
+/// At the session limit (master.cf maxproc) nothing is accepted: the
+/// next client waits in the listen queue, without a banner, until a
+/// session ends; the warning is Postfix master's, logged once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sessions_past_the_cap_get_421() {
-    let mut s = settings(&[]);
-    s.session_limit = 1;
+async fn sessions_past_the_cap_wait_in_the_listen_queue() {
+    let (log, lines) = Log::memory();
+    let mut s = settings(&[]).with_service("smtp", Some(1));
+    s.log = log;
     let (addr, token, handle) = start(s).await;
     let mut one = connect(addr).await;
     assert!(first_line(&mut one).await.starts_with("220 "));
     let mut two = connect(addr).await;
-    assert_eq!(
-        first_line(&mut two).await,
-        "421 4.3.2 mx.example.test Error: too many connections\r\n"
+    let mut three = connect(addr).await;
+    let mut line = String::new();
+    let waited = tokio::time::timeout(Duration::from_millis(500), two.read_line(&mut line)).await;
+    assert!(waited.is_err(), "no banner yet: {line:?}");
+    let warning = format!(
+        "warning: service \"smtp\" ({}) has reached its process limit \"1\": \
+         new clients may experience noticeable delays",
+        addr.port()
     );
+    let logged = || lines.lock().expect("lock").clone();
+    assert_eq!(
+        logged().iter().filter(|l| **l == warning).count(),
+        1,
+        "{:?}",
+        logged()
+    );
+    assert!(
+        logged().contains(
+            &"warning: to avoid this condition, increase the process count in master.cf \
+          or reduce the service time per client"
+                .to_owned()
+        )
+    );
+    // The first one leaves: the second gets its banner, then the third.
+    one.get_mut().write_all(b"QUIT\r\n").await.expect("write");
+    assert_eq!(first_line(&mut one).await, "221 2.0.0 Bye\r\n");
+    drop(one);
+    assert!(first_line(&mut two).await.starts_with("220 "));
+    two.get_mut().write_all(b"QUIT\r\n").await.expect("write");
+    assert_eq!(first_line(&mut two).await, "221 2.0.0 Bye\r\n");
+    drop(two);
+    assert!(first_line(&mut three).await.starts_with("220 "));
+    // Once per burst: the second wait did not warn again.
+    assert_eq!(logged().iter().filter(|l| **l == warning).count(), 1);
     token.cancel();
-    assert!(first_line(&mut one).await.starts_with("421 4.3.2"));
+    assert!(first_line(&mut three).await.starts_with("421 4.3.2"));
     tokio::time::timeout(WAIT, handle)
         .await
         .expect("stops")

@@ -88,3 +88,40 @@ fn reply(input: &mut impl BufRead) -> io::Result<String> {
         }
     }
 }
+
+/// An open session driven line by line, for tests that interleave it
+/// with other events (a reload, a second session). Panics on I/O errors:
+/// they are test failures.
+#[derive(Debug)]
+pub struct Dialogue {
+    out: TcpStream,
+    input: BufReader<TcpStream>,
+    /// The server's banner.
+    pub banner: String,
+}
+
+impl Dialogue {
+    /// Connect to `addr` and read the banner.
+    pub fn open(addr: &str) -> Dialogue {
+        let stream = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"));
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("set a read timeout");
+        let out = stream.try_clone().expect("clone the stream");
+        let mut input = BufReader::new(stream);
+        let banner = reply(&mut input).expect("banner");
+        Dialogue { out, input, banner }
+    }
+
+    /// Send `line` (CRLF added) and return the reply.
+    pub fn say(&mut self, line: &str) -> String {
+        command(&mut self.out, &mut self.input, line).unwrap_or_else(|e| panic!("{line}: {e}"))
+    }
+
+    /// Send `message` as DATA content (stuffed, with the final dot) and
+    /// return the reply after the dot.
+    pub fn content(&mut self, message: &[u8]) -> String {
+        self.out.write_all(&stuffed(message)).expect("send content");
+        reply(&mut self.input).expect("reply after the content")
+    }
+}

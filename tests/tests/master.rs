@@ -4,13 +4,18 @@
 //! nothing acknowledged lost; SIGHUP with a session in the middle of a
 //! transaction → that session still delivers its message and new
 //! sessions work; SIGTERM → clean exit. As root, smtpd runs as
-//! `mail_owner` and the master as root.
+//! `mail_owner` and the master as root. The master.cf columns: `maxproc`
+//! bounds smtpd's sessions (the next client waits), `chroot` `y` jails
+//! smtpd in the queue, Debian's stock master.cf loads, and `fifo`,
+//! `unix-dgram` and `pass` services get their sockets.
+//! (Over the 600-line budget: the scenarios share the helpers above them.)
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::net::TcpStream;
 use std::time::Duration;
 
 use e2e::daemon::Signal;
+use e2e::smtp_client::Dialogue;
 use e2e::{Daemon, Instance, is_alive, smtp_client, wait_until};
 use nix::unistd::{Group, Uid, User};
 
@@ -81,41 +86,6 @@ fn queued(inst: &Instance, id: &str) -> bool {
     inst.queue_dir().join("incoming").join(id).is_file()
 }
 
-/// A session driven by hand, one command at a time.
-struct Session {
-    out: TcpStream,
-    input: BufReader<TcpStream>,
-}
-
-impl Session {
-    fn open(addr: &str) -> Session {
-        let stream = TcpStream::connect(addr).expect("connect");
-        stream.set_read_timeout(Some(WAIT)).unwrap();
-        let mut s = Session {
-            out: stream.try_clone().unwrap(),
-            input: BufReader::new(stream),
-        };
-        assert!(s.reply().starts_with("220 "));
-        s
-    }
-
-    fn reply(&mut self) -> String {
-        let mut text = String::new();
-        loop {
-            let start = text.len();
-            assert!(self.input.read_line(&mut text).expect("read") > 0, "{text}");
-            if text.as_bytes().get(start + 3) != Some(&b'-') {
-                return text;
-            }
-        }
-    }
-
-    fn say(&mut self, bytes: &[u8]) -> String {
-        self.out.write_all(bytes).expect("write");
-        self.reply()
-    }
-}
-
 fn line_seen(master: &Daemon, line: &str) {
     master
         .wait_for_line(line, WAIT)
@@ -172,13 +142,10 @@ fn master_restarts_smtpd_reloads_without_dropping_sessions_and_stops() {
     assert!(queued(&inst, &one) && queued(&inst, &two));
 
     // SIGHUP in the middle of a transaction.
-    let mut open = Session::open(&inst.smtp_addr());
-    assert!(open.say(b"EHLO client.test\r\n").starts_with("250"));
-    assert!(
-        open.say(b"MAIL FROM:<a@example.test>\r\n")
-            .starts_with("250")
-    );
-    assert!(open.say(b"RCPT TO:<b@example.test>\r\n").starts_with("250"));
+    let mut open = Dialogue::open(&inst.smtp_addr());
+    assert!(open.say("EHLO client.test").starts_with("250"));
+    assert!(open.say("MAIL FROM:<a@example.test>").starts_with("250"));
+    assert!(open.say("RCPT TO:<b@example.test>").starts_with("250"));
     let before = master.line_count();
     master.signal(Signal::SIGHUP).unwrap();
     master
@@ -198,14 +165,14 @@ fn master_restarts_smtpd_reloads_without_dropping_sessions_and_stops() {
     let three = send(&inst, 3);
     assert!(queued(&inst, &three));
     assert!(is_alive(second), "the draining smtpd waits for its session");
-    assert!(open.say(b"DATA\r\n").starts_with("354"));
-    let end = open.say(b"Subject: in flight\r\n\r\nsent across a reload\r\n.\r\n");
+    assert!(open.say("DATA").starts_with("354"));
+    let end = open.content(b"Subject: in flight\n\nsent across a reload\n");
     let id = end
         .trim_end()
         .strip_prefix("250 2.0.0 Ok: queued as ")
         .unwrap_or_else(|| panic!("not queued: {end}"));
     assert!(queued(&inst, id));
-    assert!(open.say(b"QUIT\r\n").starts_with("221"));
+    assert!(open.say("QUIT").starts_with("221"));
     wait_until("the drained smtpd to exit", WAIT, || {
         (!is_alive(second)).then_some(())
     });
@@ -261,17 +228,7 @@ fn a_second_master_is_refused_and_test_mode_sees_the_first() {
 
 /// `Uid:` and `Gid:` lines of /proc/PID/status: real, effective, saved, fs.
 fn ids(pid: u32) -> (String, String) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .unwrap_or_default()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    (field("Uid:"), field("Gid:"))
+    (status_field(pid, "Uid:"), status_field(pid, "Gid:"))
 }
 
 #[test]
@@ -488,4 +445,253 @@ fn as_an_ordinary_user_everything_runs_as_that_user() {
     use std::os::unix::fs::MetadataExt;
     let incoming = std::fs::metadata(inst.queue_dir().join("incoming")).unwrap();
     assert_eq!(incoming.uid(), uid);
+}
+
+/// maxproc of the smtp service bounds the SMTP sessions at once (one
+/// smtpd serves them all): the next client is connected but gets no
+/// banner until a session ends, and smtpd logs Postfix master's warning.
+#[test]
+fn maxproc_bounds_concurrent_sessions_and_the_next_client_waits() {
+    let template = include_str!("../templates/master.cf").replace(
+        "127.0.0.1:{port} inet n -       n       -       -       smtpd",
+        "127.0.0.1:{port} inet n -       n       -       2       smtpd",
+    );
+    assert_ne!(template, include_str!("../templates/master.cf"));
+    let inst = instance_with(Instance::builder().master_cf(&template));
+    let master = start_master(&inst);
+    let smtpd = nth_smtpd(&master, 1);
+    let mut one = Dialogue::open(&inst.smtp_addr());
+    let mut two = Dialogue::open(&inst.smtp_addr());
+    // The listen queue takes the third connection; smtpd does not.
+    let third = TcpStream::connect(inst.smtp_addr()).expect("connect");
+    third
+        .set_read_timeout(Some(Duration::from_millis(1500)))
+        .unwrap();
+    let mut third_in = BufReader::new(third.try_clone().unwrap());
+    let mut line = String::new();
+    assert!(
+        third_in.read_line(&mut line).is_err(),
+        "no banner while two sessions are open: {line:?}"
+    );
+    let port = inst.port();
+    line_seen(
+        &master,
+        &format!(
+            "postfix/smtpd[{smtpd}]: warning: service \"127.0.0.1:{port}\" ({port}) has reached \
+             its process limit \"2\": new clients may experience noticeable delays"
+        ),
+    );
+    line_seen(
+        &master,
+        &format!(
+            "postfix/smtpd[{smtpd}]: warning: to avoid this condition, increase the process \
+             count in master.cf or reduce the service time per client"
+        ),
+    );
+    assert!(one.say("QUIT").starts_with("221"));
+    third.set_read_timeout(Some(WAIT)).unwrap();
+    line.clear();
+    third_in.read_line(&mut line).expect("banner");
+    assert!(line.starts_with("220 "), "{line}");
+    assert!(two.say("QUIT").starts_with("221"));
+    drop(third_in);
+    drop(third);
+    let id = send(&inst, 1);
+    assert!(queued(&inst, &id));
+    // A session past the limit is not refused: no 421 was logged.
+    assert!(
+        !master
+            .lines()
+            .iter()
+            .any(|l| l.contains("too many") || l.contains("refusing")),
+        "{}",
+        master.report()
+    );
+}
+
+/// A line of /proc/PID/status, its words joined by one space.
+fn status_field(pid: u32, name: &str) -> String {
+    // A process that is gone has nothing.
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(name))
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `chroot` `y` for smtp, as Debian's master.cf has it: smtpd chroots
+/// itself into the queue directory (its root and working directory),
+/// runs as mail_owner with that one group, and receives mail into
+/// incoming/.
+#[test]
+fn with_chroot_y_smtpd_runs_jailed_in_the_queue_as_mail_owner() {
+    if !Uid::effective().is_root() {
+        eprintln!("skipped: needs root");
+        return;
+    }
+    let template = include_str!("../templates/master.cf").replace(
+        "127.0.0.1:{port} inet n -       n       -",
+        "127.0.0.1:{port} inet n -       y       -",
+    );
+    assert_ne!(template, include_str!("../templates/master.cf"));
+    let inst = instance_with(Instance::builder().master_cf(&template));
+    let master = start_master(&inst);
+    let smtpd = nth_smtpd(&master, 1);
+    let queue = std::fs::canonicalize(inst.queue_dir()).unwrap();
+    let link = |what: &str| std::fs::read_link(format!("/proc/{smtpd}/{what}")).unwrap();
+    assert_eq!(link("root"), queue);
+    assert_eq!(link("cwd"), queue);
+    let (user, _) = e2e::instance::system_accounts();
+    let owner = User::from_name(&user).unwrap().unwrap();
+    let (uid, gid) = (owner.uid.as_raw(), owner.gid.as_raw());
+    assert_eq!(
+        ids(smtpd),
+        (
+            format!("{uid} {uid} {uid} {uid}"),
+            format!("{gid} {gid} {gid} {gid}")
+        )
+    );
+    assert_eq!(status_field(smtpd, "Groups:"), gid.to_string());
+    let id = send(&inst, 1);
+    assert!(queued(&inst, &id));
+    let id = send(&inst, 2);
+    assert!(queued(&inst, &id));
+    // The default local_recipient_maps (unix:passwd.byname) still knows
+    // the local users, though /etc/passwd is outside the jail.
+    let mut local = Dialogue::open(&inst.smtp_addr());
+    assert!(local.say("EHLO client.test").starts_with("250"));
+    assert!(local.say("MAIL FROM:<a@example.test>").starts_with("250"));
+    assert!(
+        local
+            .say("RCPT TO:<root@mail.example.test>")
+            .starts_with("250")
+    );
+    assert_eq!(
+        local.say("RCPT TO:<no-such-user@mail.example.test>"),
+        "550 5.1.1 <no-such-user@mail.example.test>: Recipient address rejected: \
+         User unknown in local recipient table\r\n"
+    );
+    assert!(local.say("QUIT").starts_with("221"));
+    assert!(
+        !master.lines().iter().any(|l| l.contains("chroot")),
+        "{}",
+        master.report()
+    );
+}
+
+/// The active lines of Debian's stock master.cf (Postfix 3.7), SMTP on
+/// the instance's loopback port.
+const DEBIAN_MASTER_CF: &str = "\
+127.0.0.1:{port} inet n - y - - smtpd
+pickup    unix  n       -       y       60      1       pickup
+cleanup   unix  n       -       y       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+tlsmgr    unix  -       -       y       1000?   1       tlsmgr
+rewrite   unix  -       -       y       -       -       trivial-rewrite
+bounce    unix  -       -       y       -       0       bounce
+defer     unix  -       -       y       -       0       bounce
+trace     unix  -       -       y       -       0       bounce
+verify    unix  -       -       y       -       1       verify
+flush     unix  n       -       y       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+proxywrite unix -       -       n       -       1       proxymap
+smtp      unix  -       -       y       -       -       smtp
+relay     unix  -       -       y       -       -       smtp
+        -o syslog_name=postfix/$service_name
+showq     unix  n       -       y       -       -       showq
+error     unix  -       -       y       -       -       error
+retry     unix  -       -       y       -       -       error
+discard   unix  -       -       y       -       -       discard
+local     unix  -       n       n       -       -       local
+virtual   unix  -       n       n       -       -       virtual
+lmtp      unix  -       -       y       -       -       lmtp
+anvil     unix  -       -       y       -       1       anvil
+scache    unix  -       -       y       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+maildrop  unix  -       n       n       -       -       pipe
+  flags=DRXhu user=vmail argv=/usr/bin/maildrop -d ${recipient}
+uucp      unix  -       n       n       -       -       pipe
+  flags=Fqhu user=uucp argv=uux -r -n -z -a$sender - $nexthop!rmail ($recipient)
+";
+
+/// Debian's stock master.cf loads without an error and mail flows; a
+/// `fifo` service gets a named pipe, `unix-dgram` a datagram socket and
+/// `pass` a stream socket, each at file descriptor 3 of its process.
+#[test]
+fn debian_master_cf_loads_and_fifo_dgram_and_pass_services_get_their_sockets() {
+    let master_cf = format!(
+        "{DEBIAN_MASTER_CF}\
+         wake      fifo  n       -       n       60      1       {{data}}/sleeper\n\
+         log2      unix-dgram n  -       n       -       1       {{data}}/sleeper\n\
+         smtpd     pass  -       -       n       -       -       {{data}}/sleeper\n"
+    );
+    let inst = instance_with(
+        Instance::builder()
+            .master_cf(&master_cf)
+            .file("data/sleeper", "#!/bin/sh\nexec sleep 600\n"),
+    );
+    let sleeper = inst.path("data/sleeper");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&sleeper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let master = start_master(&inst);
+    let id = send(&inst, 1);
+    assert!(queued(&inst, &id));
+    let lines = master.lines();
+    assert!(
+        !lines.iter().any(|l| l.contains("]: fatal: ")
+            || l.contains("]: error: ")
+            || l.contains("]: warning: ")),
+        "{}",
+        master.report()
+    );
+    use std::os::unix::fs::FileTypeExt;
+    let kind = |rel: &str| {
+        std::fs::symlink_metadata(inst.queue_dir().join(rel))
+            .unwrap_or_else(|e| panic!("{rel}: {e}\n{}", master.report()))
+            .file_type()
+    };
+    assert!(kind("public/wake").is_fifo());
+    assert!(kind("public/log2").is_socket());
+    assert!(kind("private/smtpd").is_socket());
+    // Each sleeper has its endpoint at fd 3: the named pipe, or a socket.
+    let targets = wait_until("three sleepers", WAIT, || {
+        let mut targets = sleepers_fd3(master.pid());
+        (targets.len() == 3).then(|| {
+            targets.sort();
+            targets
+        })
+    });
+    assert_eq!(
+        targets
+            .iter()
+            .filter(|t| t.ends_with("/public/wake"))
+            .count(),
+        1,
+        "{targets:?}"
+    );
+    assert_eq!(
+        targets.iter().filter(|t| t.starts_with("socket:")).count(),
+        2,
+        "{targets:?}"
+    );
+}
+
+/// What fd 3 of each `sleep` child of the master is.
+fn sleepers_fd3(master: u32) -> Vec<String> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            status_field(*pid, "PPid:") == master.to_string()
+                && std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                    .is_ok_and(|c| c.trim() == "sleep")
+        })
+        .filter_map(|pid| std::fs::read_link(format!("/proc/{pid}/fd/3")).ok())
+        .map(|t| t.to_string_lossy().into_owned())
+        .collect()
 }

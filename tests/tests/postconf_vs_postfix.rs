@@ -97,7 +97,10 @@ fn defaults_match_postfix() {
             theirs.len()
         );
         let only_theirs: Vec<_> = theirs.keys().filter(|k| !mine.contains_key(*k)).collect();
-        let only_mine: Vec<_> = mine.keys().filter(|k| !theirs.contains_key(*k)).collect();
+        let only_mine: Vec<_> = mine
+            .keys()
+            .filter(|k| !theirs.contains_key(*k) && !conf::param::is_extension(k))
+            .collect();
         assert!(only_theirs.is_empty(), "unknown to us: {only_theirs:?}");
         assert!(only_mine.is_empty(), "unknown to Postfix: {only_mine:?}");
         let differ: Vec<String> = theirs

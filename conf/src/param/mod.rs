@@ -7,6 +7,7 @@
 //! `docs/parameters.md` are generated from this table.
 
 mod computed;
+mod extensions;
 mod table;
 
 pub use computed::{Interface, local_interfaces, my_domain, my_hostname, my_networks};
@@ -119,18 +120,33 @@ impl Param {
     }
 }
 
-/// All built-in parameters, sorted by name.
+/// All built-in parameters, Postfix's and ours, sorted by name.
 pub fn all() -> &'static [Param] {
-    table::PARAMS
+    static ALL: std::sync::LazyLock<Vec<Param>> = std::sync::LazyLock::new(|| {
+        let mut all: Vec<Param> = table::PARAMS
+            .iter()
+            .chain(extensions::PARAMS)
+            .copied()
+            .collect();
+        all.sort_by_key(|p| p.name);
+        all
+    });
+    &ALL
 }
 
 /// The built-in parameter called `name`.
 pub fn find(name: &str) -> Option<&'static Param> {
-    let params = table::PARAMS;
+    let params = all();
     params
         .binary_search_by(|p| p.name.cmp(name))
         .ok()
         .map(|i| &params[i])
+}
+
+/// Is `name` one of our additions, unknown to Postfix
+/// (docs/differences.md)?
+pub fn is_extension(name: &str) -> bool {
+    extensions::PARAMS.iter().any(|p| p.name == name)
 }
 
 /// Per-transport parameters: a master.cf service running one of the

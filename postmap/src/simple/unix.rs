@@ -3,9 +3,46 @@
 //! `local_recipient_maps` (`proxy:unix:passwd.byname $alias_maps`) uses to
 //! know the local users. Values are the `/etc/passwd` and `/etc/group`
 //! line shapes.
+//!
+//! A process about to chroot (smtpd with master.cf `chroot = y`) calls
+//! [`snapshot_files`] first: from then on these tables answer from the
+//! `/etc/passwd` and `/etc/group` read at that moment, which the jail
+//! cannot see (Postfix asks its unchrooted proxymap instead).
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use super::fold_key;
 use crate::table::{Error, OpenOptions, Opened, Table};
+
+/// The user and group files as read by [`snapshot_files`]: name → line.
+#[derive(Debug, Default)]
+struct Snapshot {
+    passwd: HashMap<String, String>,
+    group: HashMap<String, String>,
+}
+
+static SNAPSHOT: OnceLock<Snapshot> = OnceLock::new();
+
+/// Read `/etc/passwd` and `/etc/group` now; every `unix:` table of this
+/// process answers from them from then on. Only the files are seen, not
+/// other NSS sources. Fails if a file cannot be read.
+pub fn snapshot_files() -> std::io::Result<()> {
+    let read = |path: &str| -> std::io::Result<HashMap<String, String>> {
+        Ok(std::fs::read_to_string(path)?
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| Some((l.split_once(':')?.0.to_string(), l.to_string())))
+            .collect())
+    };
+    let snapshot = Snapshot {
+        passwd: read("/etc/passwd")?,
+        group: read("/etc/group")?,
+    };
+    // A second call keeps the first snapshot: both come from one jail.
+    let _ = SNAPSHOT.set(snapshot);
+    Ok(())
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Database {
@@ -41,6 +78,13 @@ impl Table for Unix {
 
     fn lookup(&self, key: &str) -> Result<Option<String>, Error> {
         let key = fold_key(key, self.fold);
+        if let Some(snapshot) = SNAPSHOT.get() {
+            let lines = match self.database {
+                Database::Passwd => &snapshot.passwd,
+                Database::Group => &snapshot.group,
+            };
+            return Ok(lines.get(key.as_ref()).cloned());
+        }
         let failed = |e: nix::Error| Error::Lookup {
             spec: self.spec.clone(),
             reason: e.desc().to_string(),
@@ -95,6 +139,23 @@ mod tests {
             wheel.starts_with("root:") && wheel.contains(":0:"),
             "{wheel}"
         );
+    }
+
+    /// After the snapshot (which other tests in this binary then share:
+    /// their answers are the same) lookups give the files' lines.
+    #[test]
+    fn a_snapshot_answers_from_the_files() {
+        snapshot_files().expect("read /etc/passwd and /etc/group");
+        let passwd = open("passwd.byname", &OpenOptions::default())
+            .expect("opens")
+            .table;
+        let file = std::fs::read_to_string("/etc/passwd").expect("read");
+        let line = file.lines().find(|l| l.starts_with("root:")).expect("root");
+        assert_eq!(
+            passwd.lookup("root").expect("lookup").as_deref(),
+            Some(line)
+        );
+        assert_eq!(passwd.lookup("no-such-user-here").expect("lookup"), None);
     }
 
     #[test]

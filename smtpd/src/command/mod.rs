@@ -1,9 +1,11 @@
 //! SMTP commands, sans I/O: [`mod@line`] finds command lines in the input,
 //! [`parse()`] turns one into a [`Command`] through smtp-proto plus our
-//! guards for its gaps (see `parse`).
+//! guards for its gaps (see `parse`); [`token`] splits a line as
+//! Postfix's smtpd does, to find the address argument as it sees it.
 
 pub mod line;
 pub mod parse;
+pub mod token;
 
 pub use line::{CommandReader, Line, Next};
 pub use parse::parse;

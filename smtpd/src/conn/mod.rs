@@ -29,6 +29,7 @@ use crate::command::{self, CommandReader, Next as LineNext};
 use crate::config::Settings;
 use crate::enqueue::Backend;
 use crate::reply::{self, Reply};
+use crate::restrictions::dns;
 use crate::session::{Next, Response, Session};
 use crate::tls::Tls;
 
@@ -70,6 +71,7 @@ pub async fn serve<S, B>(
     S: AsyncRead + AsyncWrite + Unpin + Send,
     B: Backend,
 {
+    let client = look_up_names(&settings, client).await;
     let session = Session::new(Arc::clone(&settings), client, tls.is_some());
     let mut conn = Conn {
         reader: CommandReader::new(settings.line_length_limit),
@@ -89,6 +91,37 @@ pub async fn serve<S, B>(
     ));
     conn.run(Stream::Plain(stream)).await;
     log.info(conn.session.disconnect_line());
+}
+
+/// The client's names (`smtpd_peername_lookup`), before the banner as
+/// Postfix does; on a blocking thread when the resolver may block.
+async fn look_up_names(settings: &Arc<Settings>, client: Client) -> Client {
+    if !settings.peername_lookup {
+        return client.without_lookup();
+    }
+    let Some(engine) = &settings.restrictions else {
+        return client;
+    };
+    let addr = client.addr;
+    let found = if engine.dns().may_block() {
+        let shared = Arc::clone(settings);
+        tokio::task::spawn_blocking(move || {
+            let engine = shared.restrictions.as_ref()?;
+            Some(dns::client(engine.dns(), addr))
+        })
+        .await
+        .ok()
+        .flatten()
+    } else {
+        Some(dns::client(engine.dns(), addr))
+    };
+    let Some((names, warning)) = found else {
+        return client;
+    };
+    if let Some(warning) = warning {
+        settings.log.warning(warning);
+    }
+    client.with_names(names)
 }
 
 /// The state of one connection besides the stream.

@@ -10,7 +10,7 @@ use queue::reply::Reply;
 use super::generic::{Ctx, ErrorClass, Step};
 use super::list::Restriction as R;
 use super::resolve::{AddressClass, Resolved};
-use super::{Stage, context::reply, dns_checks, dnsbl, server_access};
+use super::{Stage, context::reply, dns_checks, dnsbl, login, policy, server_access};
 
 pub(crate) fn apply(ctx: &mut Ctx<'_>, r: R, name: &str, arg: &str) -> Step {
     match r {
@@ -40,10 +40,11 @@ pub(crate) fn apply(ctx: &mut Ctx<'_>, r: R, name: &str, arg: &str) -> Step {
             }
             Step::Dunno
         }
-        R::CheckPolicyService => {
-            ctx.warn(format!("restriction {name} {arg} is not supported yet"));
-            ctx.server_error()
-        }
+        R::CheckPolicyService => policy::check(ctx, arg),
+        R::RejectSenderLoginMismatch
+        | R::RejectAuthSenderLoginMismatch
+        | R::RejectKnownSenderLoginMismatch
+        | R::RejectUnauthSenderLoginMismatch => login::check(ctx, r),
         R::RejectUnknownClientHostname => {
             let (status, addr) = (ctx.state.client.name_status, ctx.state.client.addr.clone());
             unknown_client(ctx, status, "hostname", &addr)
@@ -128,8 +129,7 @@ fn apply_address(ctx: &mut Ctx<'_>, r: R) -> Step {
         }
         R::CheckRelayDomains => with_recipient(ctx, relay_domains),
         R::PermitMxBackup => with_recipient(ctx, dns_checks::mx_backup),
-        // Address verification always says "deliverable" here; login
-        // maps and pipelining need the session.
+        // Address verification always says "deliverable" here.
         _ => Step::Dunno,
     }
 }

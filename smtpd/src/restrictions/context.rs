@@ -108,6 +108,15 @@ pub struct State {
     pub sleep: u32,
     /// Recipients accepted so far in this transaction.
     pub recipient_count: usize,
+    /// The client's port, and the address and port it connected to (for
+    /// policy servers).
+    pub client_port: Option<u16>,
+    pub server: Option<std::net::SocketAddr>,
+    /// MAIL FROM's SIZE, 0 without one.
+    pub size: u64,
+    /// Names the mail transaction for policy servers: the same in every
+    /// request about one message, empty outside a transaction.
+    pub instance: String,
     pub actions: Actions,
     /// The command being checked (`CONNECT`, `HELO`, `MAIL`, `RCPT`...).
     pub(crate) where_: &'static str,
@@ -134,6 +143,10 @@ impl State {
             pipelined: false,
             sleep: 0,
             recipient_count: 0,
+            client_port: None,
+            server: None,
+            size: 0,
+            instance: String::new(),
             actions: Actions::default(),
             where_: "CONNECT",
             defer_if_permit: None,

@@ -5,6 +5,8 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
+use super::context::{Client, NameStatus};
+
 /// A DNS answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lookup<T> {
@@ -37,6 +39,13 @@ pub trait Dns: Send + Sync {
     fn ns_hosts(&self, domain: &str) -> Lookup<Vec<String>>;
     /// A and AAAA addresses of `host`.
     fn addresses(&self, host: &str) -> Lookup<Vec<IpAddr>>;
+    /// PTR names of `addr` (in-addr.arpa or ip6.arpa).
+    fn reverse_names(&self, addr: IpAddr) -> Lookup<Vec<String>>;
+    /// Can a lookup block the calling thread? A real resolver can: the
+    /// session then runs its checks where blocking is allowed.
+    fn may_block(&self) -> bool {
+        true
+    }
     /// AAAA addresses of `host` alone.
     fn aaaa_records(&self, host: &str) -> Lookup<Vec<std::net::Ipv6Addr>> {
         match self.addresses(host) {
@@ -93,6 +102,12 @@ impl Dns for NoDns {
     fn addresses(&self, _host: &str) -> Lookup<Vec<IpAddr>> {
         self.answer()
     }
+    fn reverse_names(&self, _addr: IpAddr) -> Lookup<Vec<String>> {
+        self.answer()
+    }
+    fn may_block(&self) -> bool {
+        false
+    }
 }
 
 /// One resolver (and its cache) shared by several engines, e.g. when the
@@ -119,4 +134,56 @@ impl<T: Dns + ?Sized> Dns for std::sync::Arc<T> {
     fn aaaa_records(&self, host: &str) -> Lookup<Vec<std::net::Ipv6Addr>> {
         (**self).aaaa_records(host)
     }
+    fn reverse_names(&self, addr: IpAddr) -> Lookup<Vec<String>> {
+        (**self).reverse_names(addr)
+    }
+    fn may_block(&self) -> bool {
+        (**self).may_block()
+    }
+}
+
+/// The client as Postfix's `smtpd_peer` names it, and the warning it
+/// logs when the names disagree. The PTR name is the reverse name; it
+/// is also the (verified) name only when a forward lookup gives `addr`
+/// back (`reject_unknown_client_hostname`); else the name is `unknown`
+/// and the status says why.
+pub fn client(dns: &dyn Dns, addr: IpAddr) -> (Client, Option<String>) {
+    let mut client = Client::new("unknown", &addr.to_string());
+    let ptr = match dns.reverse_names(addr) {
+        Lookup::Found(names) => names.into_iter().find(|n| !n.is_empty()),
+        Lookup::NotFound => None,
+        Lookup::TempFail => return (client, None),
+    };
+    let Some(ptr) = ptr else {
+        client.name_status = NameStatus::Permanent;
+        client.reverse_name_status = NameStatus::Permanent;
+        return (client, None);
+    };
+    client.reverse_name = ptr.clone();
+    client.reverse_name_status = NameStatus::Ok;
+    let (status, warning) = match dns.addresses(&ptr) {
+        Lookup::Found(addrs) if addrs.contains(&addr) => (NameStatus::Ok, None),
+        Lookup::Found(_) => (
+            NameStatus::Forged,
+            Some(format!("hostname {ptr} does not resolve to address {addr}")),
+        ),
+        Lookup::NotFound => (
+            NameStatus::Forged,
+            Some(format!(
+                "hostname {ptr} does not resolve to address {addr}: Name or service not known"
+            )),
+        ),
+        Lookup::TempFail => (
+            NameStatus::Temporary,
+            Some(format!(
+                "hostname {ptr} does not resolve to address {addr}: \
+                 Temporary failure in name resolution"
+            )),
+        ),
+    };
+    client.name_status = status;
+    if status == NameStatus::Ok {
+        client.name = ptr;
+    }
+    (client, warning)
 }

@@ -61,7 +61,11 @@ pub enum Restriction {
     RejectUnlistedRecipient,
     RejectUnverifiedSender,
     RejectUnverifiedRecipient,
+    /// `reject_sender_login_mismatch`: the next two in turn.
     RejectSenderLoginMismatch,
+    RejectAuthSenderLoginMismatch,
+    RejectKnownSenderLoginMismatch,
+    RejectUnauthSenderLoginMismatch,
     PermitAuthDestination,
     RejectUnauthDestination,
     DeferUnauthDestination,
@@ -148,15 +152,15 @@ const NAMES: &[(&str, Restriction)] = &[
     ("reject_sender_login_mismatch", R::RejectSenderLoginMismatch),
     (
         "reject_authenticated_sender_login_mismatch",
-        R::RejectSenderLoginMismatch,
+        R::RejectAuthSenderLoginMismatch,
     ),
     (
         "reject_known_sender_login_mismatch",
-        R::RejectSenderLoginMismatch,
+        R::RejectKnownSenderLoginMismatch,
     ),
     (
         "reject_unauthenticated_sender_login_mismatch",
-        R::RejectSenderLoginMismatch,
+        R::RejectUnauthSenderLoginMismatch,
     ),
     ("permit_auth_destination", R::PermitAuthDestination),
     ("reject_unauth_destination", R::RejectUnauthDestination),

@@ -24,6 +24,7 @@
 //! carries HOLD, DISCARD, FILTER, REDIRECT, BCC and PREPEND to enqueue.
 
 pub mod access;
+mod blocking;
 mod checks;
 mod context;
 pub mod dns;
@@ -35,6 +36,11 @@ pub mod envelope;
 pub(crate) mod fixture_dns;
 mod generic;
 pub mod list;
+mod login;
+mod loopback_ptr;
+mod policy;
+#[cfg(test)]
+mod policy_tests;
 pub mod resolve;
 pub mod resolver;
 mod server_access;
@@ -58,6 +64,7 @@ pub const PARAMETERS: &[&str] = &[
     "access_map_reject_code",
     "allow_untrusted_routing",
     "canonical_maps",
+    "compatibility_level",
     "default_rbl_reply",
     "defer_code",
     "double_bounce_sender",
@@ -66,6 +73,7 @@ pub const PARAMETERS: &[&str] = &[
     "invalid_hostname_reject_code",
     "local_header_rewrite_clients",
     "local_recipient_maps",
+    "mail_version",
     "maps_rbl_domains",
     "maps_rbl_reject_code",
     "multi_recipient_bounce_reject_code",
@@ -97,12 +105,22 @@ pub const PARAMETERS: &[&str] = &[
     "smtpd_etrn_restrictions",
     "smtpd_helo_restrictions",
     "smtpd_null_access_lookup_key",
+    "smtpd_policy_service_default_action",
+    "smtpd_policy_service_max_idle",
+    "smtpd_policy_service_max_ttl",
+    "smtpd_policy_service_policy_context",
+    "smtpd_policy_service_request_limit",
+    "smtpd_policy_service_retry_delay",
+    "smtpd_policy_service_timeout",
+    "smtpd_policy_service_try_limit",
     "smtpd_recipient_restrictions",
     "smtpd_reject_unlisted_recipient",
     "smtpd_reject_unlisted_sender",
     "smtpd_relay_before_recipient_restrictions",
     "smtpd_relay_restrictions",
     "smtpd_restriction_classes",
+    "smtpd_sasl_auth_enable",
+    "smtpd_sender_login_maps",
     "smtpd_sender_restrictions",
     "unknown_address_reject_code",
     "unknown_client_reject_code",
@@ -246,6 +264,8 @@ pub struct Engine {
     lists: HashMap<Stage, Vec<String>>,
     classes: HashMap<String, Vec<String>>,
     dns: Box<dyn Dns>,
+    /// Can a check wait on the network (see `blocking`)?
+    may_block: bool,
     /// Obsolete restrictions already warned about (Postfix warns once per
     /// process); shared with the engine this one replaces.
     warned: std::sync::Arc<std::sync::Mutex<Vec<list::Restriction>>>,
@@ -286,11 +306,14 @@ impl Engine {
             );
         }
         let settings = Settings::from_config(config, &specs)?;
+        let may_block = dns.may_block()
+            && blocking::needs_network(lists.values().chain(classes.values()).flatten());
         Ok(Engine {
             settings,
             lists,
             classes,
             dns,
+            may_block,
             warned: Default::default(),
         })
     }
@@ -299,6 +322,17 @@ impl Engine {
     /// reloaded configuration does not repeat them.
     pub fn inherit_warnings(&mut self, previous: &Engine) {
         self.warned = std::sync::Arc::clone(&previous.warned);
+    }
+
+    /// The resolver the DNS-based restrictions ask.
+    pub fn dns(&self) -> &dyn Dns {
+        self.dns.as_ref()
+    }
+
+    /// Can a check wait on the network (DNS, a policy server, a network
+    /// table)? Then the session runs checks where blocking is allowed.
+    pub fn may_block(&self) -> bool {
+        self.may_block
     }
 
     /// What opening the tables and lists produced, for the caller to log

@@ -21,11 +21,11 @@ use hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::{DnsError, NetError, NoRecords};
 use hickory_resolver::proto::op::ResponseCode;
-use hickory_resolver::proto::rr::{RData, RecordType};
+use hickory_resolver::proto::rr::{Name, RData, RecordType};
 use hickory_resolver::{TokioResolver, lookup};
 
-use super::context::{Client, NameStatus};
 use super::dns::{Dns, Lookup};
+use super::loopback_ptr::LoopbackPtr;
 
 /// Why a resolver could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +36,8 @@ pub enum Error {
     Runtime(#[source] std::io::Error),
     #[error("cannot configure the resolver: {0}")]
     Config(#[source] NetError),
+    #[error(transparent)]
+    Param(#[from] conf::config::Error),
 }
 
 /// Where the resolver sends its queries.
@@ -53,10 +55,7 @@ impl Settings {
     /// `smtpd_dns_servers` from main.cf: `127.0.0.1:5353, [::1]:53`,
     /// separated by commas or white space; a bare address means port 53.
     pub fn from_config(config: &conf::Config) -> Result<Settings, Error> {
-        let servers = config
-            .explicit("smtpd_dns_servers")
-            .map(|v| config.expand(v))
-            .unwrap_or_default();
+        let servers = config.get("smtpd_dns_servers")?.unwrap_or_default();
         Ok(Settings {
             servers: parse_servers(&servers)?,
             ..Settings::default()
@@ -83,6 +82,9 @@ pub struct Resolver {
     /// so that dropping the engine inside async code does not panic.
     runtime: Option<tokio::runtime::Runtime>,
     resolver: TokioResolver,
+    /// What glibc would do for loopback PTR queries, which hickory
+    /// answers itself.
+    loopback: LoopbackPtr,
 }
 
 impl std::fmt::Debug for Resolver {
@@ -126,9 +128,16 @@ impl Resolver {
         };
         let resolver = builder.build().map_err(Error::Config)?;
         drop(_entered);
+        let loopback = LoopbackPtr {
+            servers: server_addresses(settings)?,
+            timeout: resolver.options().timeout,
+            attempts: resolver.options().attempts,
+            hosts: hickory_resolver::Hosts::from_system().unwrap_or_default(),
+        };
         Ok(Resolver {
             runtime: Some(runtime),
             resolver,
+            loopback,
         })
     }
 
@@ -143,58 +152,29 @@ impl Resolver {
     }
 }
 
-impl Resolver {
-    /// The PTR names of `addr` (in-addr.arpa or ip6.arpa).
-    pub fn reverse_names(&self, addr: IpAddr) -> Lookup<Vec<String>> {
-        let zone = if addr.is_ipv4() {
-            "in-addr.arpa"
-        } else {
-            "ip6.arpa"
-        };
-        let query = format!("{}.{zone}", super::dnsbl::reverse_ip(&addr.to_string()));
-        map(self.query(&query, RecordType::PTR), |d| match d {
-            RData::PTR(p) => Some(host_name(&p.0)),
-            _ => None,
-        })
-    }
-
-    /// The client as Postfix's `smtpd_peer` names it: the PTR name is the
-    /// reverse name; it is the verified name only when a forward lookup
-    /// gives `addr` back (`reject_unknown_client_hostname`), else the
-    /// name is `unknown` with the status saying why. Call it from a
-    /// blocking thread, like every lookup here.
-    pub fn client(&self, addr: IpAddr) -> Client {
-        let mut client = Client::new("unknown", &addr.to_string());
-        let ptr = match self.reverse_names(addr) {
-            Lookup::Found(names) => names.into_iter().find(|n| !n.is_empty()),
-            Lookup::NotFound => None,
-            Lookup::TempFail => return client,
-        };
-        let Some(ptr) = ptr else {
-            client.name_status = NameStatus::Permanent;
-            client.reverse_name_status = NameStatus::Permanent;
-            return client;
-        };
-        client.reverse_name = ptr.clone();
-        client.reverse_name_status = NameStatus::Ok;
-        client.name_status = match self.addresses(&ptr) {
-            Lookup::Found(addrs) if addrs.contains(&addr) => {
-                client.name = ptr;
-                NameStatus::Ok
-            }
-            Lookup::TempFail => NameStatus::Temporary,
-            _ => NameStatus::Forged,
-        };
-        client
-    }
-}
-
 impl Drop for Resolver {
     fn drop(&mut self) {
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_background();
         }
     }
+}
+
+/// The servers to ask: `smtpd_dns_servers`, else those of resolv.conf.
+fn server_addresses(settings: &Settings) -> Result<Vec<SocketAddr>, Error> {
+    if !settings.servers.is_empty() {
+        return Ok(settings.servers.clone());
+    }
+    let (config, _) = hickory_resolver::system_conf::read_system_conf().map_err(Error::Config)?;
+    Ok(config
+        .name_servers()
+        .iter()
+        .flat_map(|ns| {
+            ns.connections
+                .first()
+                .map(|c| SocketAddr::new(ns.ip, c.port))
+        })
+        .collect())
 }
 
 /// `name.` once: a trailing dot makes the query absolute.
@@ -246,6 +226,26 @@ fn map<T>(found: Lookup<Vec<RData>>, f: impl Fn(&RData) -> Option<T>) -> Lookup<
 }
 
 impl Dns for Resolver {
+    fn reverse_names(&self, addr: IpAddr) -> Lookup<Vec<String>> {
+        let zone = if addr.is_ipv4() {
+            "in-addr.arpa"
+        } else {
+            "ip6.arpa"
+        };
+        let query = format!("{}.{zone}.", super::dnsbl::reverse_ip(&addr.to_string()));
+        let found = match LoopbackPtr::applies(addr) {
+            true => match Name::from_ascii(&query) {
+                Ok(name) => self.loopback.lookup(&name),
+                Err(_) => Lookup::TempFail,
+            },
+            false => self.query(&query, RecordType::PTR),
+        };
+        map(found, |d| match d {
+            RData::PTR(p) => Some(host_name(&p.0)),
+            _ => None,
+        })
+    }
+
     fn a_records(&self, query: &str) -> Lookup<Vec<Ipv4Addr>> {
         map(self.query(query, RecordType::A), |d| match d {
             RData::A(a) => Some(a.0),
@@ -324,6 +324,7 @@ fn map_vec<T, U>(found: Lookup<Vec<T>>, f: impl Fn(T) -> U) -> Lookup<Vec<U>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::restrictions::NameStatus;
     use crate::restrictions::fixture_dns::{Server, Zone};
 
     const ZONE: &str = "
@@ -418,20 +419,26 @@ mod tests {
         let server = start();
         let dns = resolver(&server);
         let ip = |s: &str| s.parse::<IpAddr>().expect("address");
-        let ok = dns.client(ip("192.0.2.1"));
+        let client = |s: &str| super::super::dns::client(&dns, ip(s));
+        let (ok, warning) = client("192.0.2.1");
+        assert_eq!(warning, None);
         assert_eq!(
             (ok.name.as_str(), ok.name_status),
             ("mx1.example.org", NameStatus::Ok)
         );
-        let forged = dns.client(ip("192.0.2.2"));
+        let (forged, warning) = client("192.0.2.2");
+        assert_eq!(
+            warning.as_deref(),
+            Some("hostname mx1.example.org does not resolve to address 192.0.2.2")
+        );
         assert_eq!(
             (forged.name.as_str(), forged.name_status),
             ("unknown", NameStatus::Forged)
         );
         assert_eq!(forged.reverse_name, "mx1.example.org");
-        let none = dns.client(ip("192.0.2.4"));
+        let (none, _) = client("192.0.2.4");
         assert_eq!(none.name_status, NameStatus::Permanent);
-        let temp = dns.client(ip("192.0.2.3"));
+        let (temp, _) = client("192.0.2.3");
         assert_eq!(
             (temp.name.as_str(), temp.reverse_name_status),
             ("unknown", NameStatus::Temporary)

@@ -79,6 +79,13 @@ pub struct Settings {
     pub sender_canonical_maps: Maps,
     pub recipient_canonical_maps: Maps,
     pub relay_clientcerts: Maps,
+    /// `smtpd_sender_login_maps`: the SASL logins owning sender addresses.
+    pub sender_login_maps: Maps,
+    /// `smtpd_sasl_auth_enable`: without it the sender-login restrictions
+    /// are ignored (with a warning), as in Postfix.
+    pub sasl_enable: bool,
+    /// The `check_policy_service` clients and their open connections.
+    pub policy: super::policy::Clients,
     pub rewrite_clients: Vec<String>,
     /// Access tables named in the lists, by specification.
     pub access: HashMap<String, Maps>,
@@ -111,6 +118,7 @@ impl Settings {
         let sender_canonical_maps = maps("sender_canonical_maps")?;
         let recipient_canonical_maps = maps("recipient_canonical_maps")?;
         let relay_clientcerts = maps("relay_clientcerts")?;
+        let sender_login_maps = maps("smtpd_sender_login_maps")?;
         let rbl_reply_maps = maps("rbl_reply_maps")?;
         let dns_reply_filter = maps("smtpd_dns_reply_filter")?;
         let parent = config.get_list("parent_domain_matches_subdomains")?;
@@ -129,7 +137,10 @@ impl Settings {
             relay_domains: DomainList::new(names("relay_domains")?, parent_of("relay_domains")),
         };
         let mut access_maps = HashMap::new();
-        for spec in access {
+        // A policy service (`inet:host:port`) looks like a table but is
+        // not one.
+        let services = policy_services(config)?;
+        for spec in access.iter().filter(|s| !services.iter().any(|p| p == *s)) {
             let m = Maps::open(spec, spec, &opts);
             warnings.extend(m.warnings().iter().cloned());
             access_maps.insert(spec.to_string(), m);
@@ -169,11 +180,28 @@ impl Settings {
             sender_canonical_maps,
             recipient_canonical_maps,
             relay_clientcerts,
+            sender_login_maps,
+            sasl_enable: config.get_bool("smtpd_sasl_auth_enable")?,
+            policy: super::policy::Clients::from_config(config)?,
             rewrite_clients: config.get_list("local_header_rewrite_clients")?,
             access: access_maps,
             warnings,
         })
     }
+}
+
+/// The `check_policy_service` arguments of every list and class.
+fn policy_services(config: &Config) -> Result<Vec<String>, Error> {
+    let mut lists = Vec::new();
+    for stage in super::Stage::ALL {
+        lists.push(super::list::parse(
+            &config.get(stage.parameter())?.unwrap_or_default(),
+        ));
+    }
+    for name in config.get_list("smtpd_restriction_classes")? {
+        lists.push(super::list::parse(&config.get(&name)?.unwrap_or_default()));
+    }
+    Ok(super::policy::arguments(lists.iter().map(Vec::as_slice)))
 }
 
 impl Codes {

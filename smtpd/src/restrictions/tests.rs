@@ -238,6 +238,9 @@ fn access_actions_are_recorded() {
 struct FixtureDns;
 
 impl Dns for FixtureDns {
+    fn reverse_names(&self, _addr: std::net::IpAddr) -> Lookup<Vec<String>> {
+        Lookup::NotFound
+    }
     fn a_records(&self, query: &str) -> Lookup<Vec<std::net::Ipv4Addr>> {
         match query {
             "9.2.0.192.bl.test" => Lookup::Found(vec![std::net::Ipv4Addr::new(127, 0, 0, 2)]),
@@ -393,6 +396,9 @@ fn session_facts_pipelining_sleep_and_sasl() {
 struct MxDns;
 
 impl Dns for MxDns {
+    fn reverse_names(&self, _addr: std::net::IpAddr) -> Lookup<Vec<String>> {
+        Lookup::NotFound
+    }
     fn a_records(&self, _query: &str) -> Lookup<Vec<std::net::Ipv4Addr>> {
         Lookup::NotFound
     }

@@ -31,6 +31,7 @@ pub(super) fn mail(s: &mut Session, from: Result<MailFrom, Reply>) -> Response {
     if limit > 0 && from.params.size.is_some_and(|size| size > limit) {
         return fail(s, reply::size_exceeds_limit());
     }
+    s.begin_transaction(from.params.size);
     // smtpd_sender_restrictions (deferred to RCPT by smtpd_delay_reject).
     if let Some(r) = s.restrict(|e, st| e.check_mail(st, &from.address)) {
         return fail(s, r);

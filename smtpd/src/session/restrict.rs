@@ -11,40 +11,56 @@ use crate::restrictions::{self, Engine, Level, Outcome, Verdict};
 
 use super::Session;
 
-/// The address argument of a MAIL FROM or RCPT TO line: the text after
-/// the colon up to the first space outside quotes and brackets (the rest
-/// are parameters). `None` if the line has no colon.
+/// The address argument of a MAIL FROM or RCPT TO line as Postfix's
+/// smtpd takes it: the token after `FROM:`/`TO:` (the rest are
+/// parameters). `None` if there is none.
 pub(super) fn path_argument(line: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(line);
-    let (_, rest) = text.split_once(':')?;
-    let rest = rest.trim_start();
-    let (mut quoted, mut escaped, mut depth) = (false, false, 0u32);
-    let mut end = rest.len();
-    for (i, c) in rest.char_indices() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' => escaped = true,
-            '"' => quoted = !quoted,
-            '<' if !quoted => depth += 1,
-            '>' if !quoted => depth = depth.saturating_sub(1),
-            ' ' | '\t' if !quoted && depth == 0 => {
-                end = i;
-                break;
-            }
-            _ => {}
-        }
-    }
-    Some(rest[..end].to_string())
+    let mut tokens = crate::command::token::tokens(&text).into_iter();
+    let _verb = tokens.next()?;
+    tokens.next().filter(|t| t.text.ends_with(':'))?;
+    tokens.next().map(|t| t.text)
 }
 
-/// The engine's view of `client`. There are no DNS lookups yet, so the
-/// names are `unknown` with a temporary status: a restriction on the
-/// name defers (4xx) rather than rejects.
+/// The engine's view of `client`.
 pub(super) fn state_for(client: &Client) -> restrictions::State {
-    let mut who = restrictions::Client::new("unknown", &client.addr.to_string());
-    who.name.clone_from(&client.name);
-    who.reverse_name.clone_from(&client.reverse_name);
-    restrictions::State::new(who)
+    let mut state = restrictions::State::new(restrictions::Client {
+        name: client.name.clone(),
+        reverse_name: client.reverse_name.clone(),
+        addr: client.addr.to_string(),
+        name_status: client.name_status,
+        reverse_name_status: client.reverse_name_status,
+    });
+    state.client_port = Some(client.port);
+    state.server = client.server;
+    state
+}
+
+/// A name for a new mail transaction, unique in this process and over
+/// time, in Postfix's shape (`pid.seconds.microseconds.sequence`, hex).
+fn new_instance() -> String {
+    static SEQUENCE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let seq = SEQUENCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!(
+        "{:x}.{:x}.{:x}.{seq:x}",
+        std::process::id(),
+        now.as_secs(),
+        now.subsec_micros()
+    )
+}
+
+/// Run `f`, which may block on DNS, without stalling the other sessions
+/// of this worker thread: on a multi-thread runtime the worker hands its
+/// other tasks to another thread first (`block_in_place`).
+fn blocking<R>(f: impl FnOnce() -> R) -> R {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
+    }
 }
 
 impl Session {
@@ -57,7 +73,11 @@ impl Session {
         let settings = std::sync::Arc::clone(&self.settings);
         let engine = settings.restrictions.as_ref()?;
         self.checks.protocol = self.protocol().to_string();
-        let outcome = check(engine, &mut self.checks);
+        let checks = &mut self.checks;
+        let outcome = match engine.may_block() {
+            true => blocking(|| check(engine, checks)),
+            false => check(engine, checks),
+        };
         for line in &outcome.log {
             match line.level {
                 Level::Info => self.log().info(&line.text),
@@ -103,8 +123,17 @@ impl Session {
     pub(super) fn end_transaction(&mut self) {
         self.checks.sender = None;
         self.checks.recipient_count = 0;
+        self.checks.size = 0;
+        self.checks.instance.clear();
         self.checks.actions = restrictions::Actions::default();
         self.set_queue_id(None);
+    }
+
+    /// MAIL FROM starts a transaction: its size and a new instance name
+    /// for policy servers.
+    pub(super) fn begin_transaction(&mut self, size: Option<u64>) {
+        self.checks.size = size.unwrap_or(0);
+        self.checks.instance = new_instance();
     }
 
     /// The message has a queue file: its ID goes into restriction logs.
@@ -132,6 +161,7 @@ mod tests {
         assert_eq!(arg("MAIL FROM:<Joe <a@b>>").as_deref(), Some("<Joe <a@b>>"));
         assert_eq!(arg("MAIL FROM:a@b").as_deref(), Some("a@b"));
         assert_eq!(arg("MAIL FROM:<a@b> (x)").as_deref(), Some("<a@b>"));
+        assert_eq!(arg("MAIL FROM: <a@b>").as_deref(), Some("<a@b>"));
         assert_eq!(arg("NOOP"), None);
     }
 }

@@ -1,14 +1,18 @@
 //! The sockets the master binds for its services: where an inet service
 //! listens (`host:port` or a bare port, a port number or a name from
 //! /etc/services, the addresses of `inet_interfaces` limited to
-//! `inet_protocols`) and the unix sockets under `$queue_directory`.
+//! `inet_protocols`) and, under `$queue_directory/private` or `public`,
+//! the unix stream sockets of `unix` and `pass` services, the datagram
+//! sockets of `unix-dgram` services and the named pipes of `fifo` ones,
+//! with Postfix's modes (master_listen.c).
 
 use std::fs;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, ToSocketAddrs};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::net::UnixListener;
+use std::os::unix::net::{UnixDatagram, UnixListener};
 use std::path::{Path, PathBuf};
 
 use nix::sys::socket::{
@@ -19,23 +23,42 @@ use nix::sys::socket::{
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Endpoint {
     Tcp(SocketAddr),
+    /// A unix stream socket: `unix` and `pass` services.
     Unix(PathBuf),
+    /// A unix datagram socket: `unix-dgram` services (postlogd).
+    UnixDgram(PathBuf),
+    /// A named pipe: `fifo` services (the old pickup and qmgr).
+    Fifo(PathBuf),
+}
+
+impl Endpoint {
+    /// The file the endpoint is, for all but TCP.
+    pub(crate) fn path(&self) -> Option<&Path> {
+        match self {
+            Endpoint::Tcp(_) => None,
+            Endpoint::Unix(path) | Endpoint::UnixDgram(path) | Endpoint::Fifo(path) => Some(path),
+        }
+    }
 }
 
 impl std::fmt::Display for Endpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Endpoint::Tcp(addr) => write!(f, "{addr}"),
-            Endpoint::Unix(path) => write!(f, "{}", path.display()),
+            Endpoint::Unix(path) | Endpoint::UnixDgram(path) | Endpoint::Fifo(path) => {
+                write!(f, "{}", path.display())
+            }
         }
     }
 }
 
-/// A bound, listening socket.
+/// A bound, listening socket, or an open named pipe.
 #[derive(Debug)]
 pub(crate) enum Listener {
     Tcp(TcpListener),
     Unix(UnixListener),
+    UnixDgram(UnixDatagram),
+    Fifo(fs::File),
 }
 
 impl Listener {
@@ -43,6 +66,8 @@ impl Listener {
         match self {
             Listener::Tcp(l) => l.as_raw_fd(),
             Listener::Unix(l) => l.as_raw_fd(),
+            Listener::UnixDgram(l) => l.as_raw_fd(),
+            Listener::Fifo(l) => l.as_raw_fd(),
         }
     }
 }
@@ -149,14 +174,44 @@ pub(crate) fn bind_tcp(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener
 /// Postfix's unix_listen(): access is controlled by the directory
 /// (`private` 0700, `public` 0710 with `setgid_group`).
 pub(crate) fn bind_unix(path: &Path) -> io::Result<UnixListener> {
-    match fs::remove_file(path) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
-    }
+    remove_stale(path)?;
     let listener = UnixListener::bind(path)?;
     fs::set_permissions(path, fs::Permissions::from_mode(0o666))?;
     Ok(listener)
+}
+
+/// Create the unix datagram socket `path` (replacing a stale one), mode
+/// 0666 as Postfix's unix_dgram_listen().
+pub(crate) fn bind_unix_dgram(path: &Path) -> io::Result<UnixDatagram> {
+    remove_stale(path)?;
+    let socket = UnixDatagram::bind(path)?;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o666))?;
+    Ok(socket)
+}
+
+/// Create the named pipe `path` (replacing a stale file), mode 0622 as
+/// Postfix's fifo_listen() (anyone may write a request, only the owner
+/// read), and open it for reading and writing without blocking: with the
+/// master holding a writer, the service never reads end of file.
+pub(crate) fn open_fifo(path: &Path) -> io::Result<fs::File> {
+    remove_stale(path)?;
+    nix::unistd::mkfifo(path, nix::sys::stat::Mode::from_bits_truncate(0o622))?;
+    let fifo = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(nix::libc::O_NONBLOCK | nix::libc::O_CLOEXEC)
+        .open(path)?;
+    // mkfifo's mode went through the umask.
+    fs::set_permissions(path, fs::Permissions::from_mode(0o622))?;
+    Ok(fifo)
+}
+
+fn remove_stale(path: &Path) -> io::Result<()> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(test)]
@@ -231,5 +286,46 @@ syslog\t\t514/udp
         let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o666);
         std::os::unix::net::UnixStream::connect(&path).unwrap();
+    }
+
+    /// `unix-dgram` is a datagram socket, `fifo` a named pipe mode 0622
+    /// that the holder reads what writers write.
+    #[test]
+    fn datagram_sockets_and_fifos_have_postfix_types_and_modes() {
+        use std::io::{Read, Write};
+        use std::os::unix::fs::FileTypeExt;
+        let dir = tempfile::tempdir().unwrap();
+        let dgram = dir.path().join("postlog");
+        let socket = bind_unix_dgram(&dgram).unwrap();
+        let meta = fs::metadata(&dgram).unwrap();
+        assert!(meta.file_type().is_socket());
+        assert_eq!(meta.permissions().mode() & 0o777, 0o666);
+        UnixDatagram::unbound()
+            .unwrap()
+            .send_to(b"hi", &dgram)
+            .unwrap();
+        let mut buf = [0; 8];
+        assert_eq!(socket.recv(&mut buf).unwrap(), 2);
+
+        let path = dir.path().join("pickup");
+        fs::write(&path, "stale").unwrap();
+        let mut fifo = open_fifo(&path).unwrap();
+        let meta = fs::metadata(&path).unwrap();
+        assert!(meta.file_type().is_fifo());
+        assert_eq!(meta.permissions().mode() & 0o777, 0o622);
+        fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b"W")
+            .unwrap();
+        let mut got = [0; 4];
+        assert_eq!(fifo.read(&mut got).unwrap(), 1);
+        assert_eq!(&got[..1], b"W");
+        // Nothing more, and no end of file: the master's end stays open.
+        assert_eq!(
+            fifo.read(&mut got).unwrap_err().kind(),
+            io::ErrorKind::WouldBlock
+        );
     }
 }

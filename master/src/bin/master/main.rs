@@ -17,15 +17,26 @@
 //! `$queue_directory/private` or `public`, mode 0666 as Postfix, the
 //! directory controls access), and starts one process per listening
 //! socket with that socket as file descriptor 3 and the arguments
-//! `-c config_dir -n service -t type [-v] args...` (the master.cf `-o`
-//! overrides among the args). A service whose program does not exist
-//! yet, and every `fifo`, `unix-dgram` and `pass` service, is skipped
-//! with a log line. The `chroot` column is not honoured yet (a warning
-//! says so when running as root). Processes are started at once, not on
-//! demand; `maxproc`, `max_idle` and `max_use` are not used: each
-//! service is one process (smtpd serves many sessions). A unix service
-//! with a `wakeup` time gets a `W` written to its socket that often
-//! (not for a conditional `N?` wake-up).
+//! `-c config_dir -n service -t type [-u] [-C] [-p maxproc] [-v] args...`
+//! (the master.cf `-o` overrides among the args). Besides inet and unix,
+//! `unix-dgram` services get a datagram socket, `fifo` services a named
+//! pipe (mode 0622, opened for reading and writing) and `pass` services
+//! a unix stream socket, all in `private` or `public` as Postfix makes
+//! them. A service whose program does not exist yet is skipped with a
+//! log line. Processes are started at once, not on demand.
+//!
+//! `-u`: the service is unprivileged (column 4). `-C` (Postfix's `-c`,
+//! which is our configuration directory): column 5 says `y` and the
+//! master runs as root; the process is started as root and chroots
+//! itself into `queue_directory`, then drops to `mail_owner` (`-u`), with
+//! `master::service::enter_chroot`. `-p maxproc`: column 7, `-` being
+//! `default_process_limit`, left out for 0 (no limit). Each service is
+//! one process per listening socket; smtpd serves many sessions in it,
+//! and takes `maxproc` as the most sessions it serves at once (new
+//! clients wait in the listen queue). `max_idle` and `max_use` are not
+//! used (see docs/differences.md). A service with a `wakeup` time gets
+//! a `W` written to its socket or pipe that often (not inet; not for a
+//! conditional `N?` wake-up).
 //!
 //! A process that exits or is killed is started again at once; one that
 //! fails (an exit status other than 0, or a signal other than SIGKILL)
@@ -64,9 +75,11 @@
 //! root, never reads network input or queue files, and starts each
 //! service with the `unpriv` column `y` (the default) as `mail_owner`:
 //! initgroups, setgid, setuid in the child before exec, for good. A
-//! service with `unpriv` `n` (local) keeps root. Started by an ordinary
-//! user, it and every service run as that user (a log line says so
-//! once); there is no privilege to drop.
+//! service with `unpriv` `n` (local) keeps root. A chrooted service is
+//! started as root and drops to `mail_owner` itself right after its
+//! chroot, before it reads any input. Started by an ordinary user, it
+//! and every service run as that user (a log line says so once); there
+//! is no privilege to drop, and the `chroot` column is not used.
 //!
 //! # DIAGNOSTICS
 //! Log lines in Postfix's shape (`postfix/master[PID]: ...`) on stderr
@@ -83,6 +96,7 @@
 //! - `mail_owner` (`postfix`): who unprivileged services run as (root only).
 //! - `setgid_group` (`postdrop`): the group of `maildrop` and `public`.
 //! - `service_throttle_time` (`60s`): the pause after a failed start.
+//! - `default_process_limit` (`100`): the `maxproc` of a `-` in master.cf.
 //! - `inet_interfaces` (`all`): the addresses inet services listen on.
 //! - `inet_protocols` (`all`): the address families of those.
 //! - `maillog_file` (empty): also log to this file.
@@ -92,7 +106,8 @@
 //! # FILES
 //! `$config_directory/main.cf`, `$config_directory/master.cf`;
 //! `$queue_directory/pid/master.pid` (the pid, locked while the master
-//! runs); `$queue_directory/private/*` and `public/*` (sockets).
+//! runs); `$queue_directory/private/*` and `public/*` (sockets and
+//! named pipes).
 //!
 //! # SEE ALSO
 //! postfix(1), smtpd(8); Postfix's master(5) and master(8).
@@ -325,6 +340,7 @@ mod tests {
     /// Parameters the binary reads itself, in startup and services.
     const PARAMETERS: &[&str] = &[
         "daemon_directory",
+        "default_process_limit",
         "inet_interfaces",
         "inet_protocols",
         "mail_owner",

@@ -63,11 +63,10 @@ pub(crate) fn load(dir: &Path, verbose: bool) -> anyhow::Result<(Config, Loaded)
     } else {
         (None, None)
     };
-    let plans = services::plan(&config, &master_cf, verbose);
+    let plans = services::plan(&config, &master_cf, verbose, root);
     let settings = Settings {
         throttle,
         credentials,
-        root,
     };
     Ok((
         config,

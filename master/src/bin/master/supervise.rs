@@ -1,4 +1,5 @@
-//! Keeping services running: one process per listening socket, restarted
+//! Keeping services running: one process per listening socket (or named
+//! pipe), restarted
 //! when it exits or crashes (after `service_throttle_time` when it failed
 //! right after starting), replaced on reload while the old one drains,
 //! and told to stop at shutdown. Log lines are Postfix's.
@@ -37,8 +38,6 @@ pub(crate) struct Settings {
     pub(crate) throttle: Duration,
     /// `mail_owner`, when the master runs as root.
     pub(crate) credentials: Option<Credentials>,
-    /// The master runs as root (chroot would be possible).
-    pub(crate) root: bool,
 }
 
 /// One listening socket of a service and the process serving it.
@@ -127,7 +126,7 @@ impl Supervisor {
             if let Some(pid) = slot.child {
                 self.retiring.push((pid, Signal::SIGTERM));
             }
-            if let Endpoint::Unix(path) = &slot.endpoint {
+            if let Some(path) = slot.endpoint.path() {
                 let _ = std::fs::remove_file(path);
             }
         }
@@ -144,11 +143,6 @@ impl Supervisor {
     }
 
     fn add(&mut self, service: Service, endpoint: Endpoint, listener: Listener) {
-        if service.chroot && self.settings.root {
-            warn!(target: "master",
-                "service {}: chroot is not supported yet; running it without",
-                service.id);
-        }
         let id = self.next_slot;
         self.next_slot += 1;
         self.slots.insert(
@@ -193,7 +187,9 @@ impl Supervisor {
         let service = &slot.service;
         let mut cmd = Command::new(&service.program);
         cmd.args(&service.args).stdin(Stdio::null());
-        let credentials = if service.unprivileged {
+        // A chrooted service must be root to chroot: it drops to
+        // mail_owner itself, afterwards (`-C -u`).
+        let credentials = if service.unprivileged && !service.chroot {
             self.settings.credentials.clone()
         } else {
             None
@@ -287,10 +283,8 @@ impl Supervisor {
                 continue;
             }
             slot.next_wakeup = Some(now + every);
-            if let Endpoint::Unix(path) = &slot.endpoint
-                && let Err(e) = wakeup::trigger(path)
-            {
-                tracing::debug!(target: "master", "wakeup {}: {e}", path.display());
+            if let Err(e) = wakeup::wake(&slot.endpoint) {
+                tracing::debug!(target: "master", "wakeup {}: {e}", slot.endpoint);
             }
         }
     }
@@ -313,7 +307,7 @@ impl Supervisor {
             }
         }
         for slot in self.slots.values() {
-            if let Endpoint::Unix(path) = &slot.endpoint {
+            if let Some(path) = slot.endpoint.path() {
                 let _ = std::fs::remove_file(path);
             }
         }
@@ -337,6 +331,8 @@ fn bind(endpoint: &Endpoint) -> std::io::Result<Listener> {
     Ok(match endpoint {
         Endpoint::Tcp(addr) => Listener::Tcp(listeners::bind_tcp(*addr, BACKLOG)?),
         Endpoint::Unix(path) => Listener::Unix(listeners::bind_unix(path)?),
+        Endpoint::UnixDgram(path) => Listener::UnixDgram(listeners::bind_unix_dgram(path)?),
+        Endpoint::Fifo(path) => Listener::Fifo(listeners::open_fifo(path)?),
     })
 }
 
@@ -385,7 +381,6 @@ mod tests {
         let settings = Settings {
             throttle: Duration::from_secs(60),
             credentials: None,
-            root: false,
         };
         let mut sup = Supervisor::new(settings.clone());
         // Applied but not committed: no child, only the socket.
@@ -434,7 +429,6 @@ mod tests {
         let settings = Settings {
             throttle: Duration::from_secs(60),
             credentials: None,
-            root: false,
         };
         let mut sup = Supervisor::new(settings.clone());
         assert!(

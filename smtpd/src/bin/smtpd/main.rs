@@ -4,6 +4,7 @@
 //! # SYNOPSIS
 //! ```text
 //! smtpd [-v] [-c config_dir] [-o name=value ...] [-n service] [-t type] [-u]
+//!       [-C] [-p maxproc]
 //! kill -USR1 PID    # drain: finish open sessions, accept no more, exit
 //! ```
 //! Started by the master, with its listening socket as file descriptor
@@ -31,13 +32,26 @@
 //! `smtpd_relay_restrictions` nor `smtpd_recipient_restrictions` refuses
 //! relaying. VRFY answers 252 for an address the recipient restrictions
 //! pass; ETRN answers 459 (no fast flush service). AUTH is not offered.
-//! Client names are `unknown`, and the DNS restrictions find nothing (no
-//! resolver yet).
+//! Before the banner smtpd looks up the client's name: the PTR name is
+//! the reverse name, and the name only if a forward lookup of it gives
+//! the client's address back (else `unknown`, with Postfix's warning).
+//! DNS lookups (names and the DNS restrictions) go to the servers of
+//! `smtpd_dns_servers` or of /etc/resolv.conf, after /etc/hosts; a
+//! failing server makes the restriction defer (4xx), never reject.
 //!
 //! Options: `-c` the configuration directory (default `$MAIL_CONFIG`,
 //! else `/etc/postfix`); `-o name=value` overrides main.cf (master.cf
-//! `-o`); `-v` verbose logging. `-n`, `-t` and `-u`, which the master
-//! passes to every service, are accepted and ignored.
+//! `-o`); `-v` verbose logging. From the master: `-n` the master.cf
+//! service name (in the warning below); `-t` the type, ignored; `-u`
+//! unprivileged: with `-C`, become `mail_owner`; `-C` (Postfix's `-c`)
+//! chroot into `queue_directory` once the configuration, tables, TLS
+//! files, resolver and logs are open; `-p maxproc` serve at most that
+//! many sessions at once (master.cf column 7; without it, as many as
+//! the file descriptor limit allows, two each). At the limit smtpd
+//! accepts nothing until a session ends: new clients wait in the listen
+//! queue, and smtpd logs, at most once in 1000 seconds, Postfix master's
+//! `warning: service "smtp" (25) has reached its process limit "100":
+//! new clients may experience noticeable delays` and a hint.
 //!
 //! After printing `postfix/smtpd[PID]: ready` on stderr it serves until
 //! SIGTERM or SIGINT: then open sessions get `421` at their next command,
@@ -49,7 +63,9 @@
 //!
 //! # SECURITY
 //! smtpd talks to the untrusted network. It runs with the privileges it
-//! was started with (the master drops them to `mail_owner` first), holds
+//! was started with (the master drops them to `mail_owner` first); with
+//! `-C` it is started as root, chroots into `queue_directory` and drops
+//! to `mail_owner` itself (`-u`) before it accepts a connection. It holds
 //! no secret but the TLS key, executes nothing, and writes only new files
 //! in `incoming/` (through cleanup). Every read from a client has a size
 //! limit and a time limit.
@@ -66,7 +82,9 @@
 //! - `myhostname` (the host name): in the banner, replies and `Received:`.
 //! - `mail_name` (`Postfix`): in `Received:`.
 //! - `smtpd_banner` (`$myhostname ESMTP $mail_name`): the 220 greeting.
-//! - `queue_directory` (`/var/spool/postfix`): the queue cleanup writes.
+//! - `queue_directory` (`/var/spool/postfix`): the queue cleanup writes;
+//!   the chroot jail with `-C`.
+//! - `mail_owner` (`postfix`): who smtpd becomes after `-C -u`.
 //! - `maillog_file` (empty): log to this file (`/dev/stdout` for
 //!   containers) instead of syslog.
 //! - `syslog_name` (`postfix`): the log line prefix.
@@ -116,6 +134,9 @@
 //! - `smtpd_client_event_limit_exceptions` (`$mynetworks`): clients
 //!   without that limit.
 //! - `smtpd_client_port_logging` (`no`): the client port in log lines.
+//! - `smtpd_peername_lookup` (`yes`): look up the client's name.
+//! - `smtpd_dns_servers` (empty; ours): DNS servers to ask instead of
+//!   those of /etc/resolv.conf (`ip`, `ip:port`, `[ipv6]:port`).
 //! - `local_header_rewrite_clients` (`permit_inet_interfaces`): clients
 //!   whose message headers cleanup completes with `$myorigin`.
 //! - `remote_header_rewrite_domain` (empty): the domain for other
@@ -193,6 +214,27 @@
 //! - `unknown_virtual_mailbox_reject_code` (`550`): the code of unknown virtual mailbox users.
 //! - `multi_recipient_bounce_reject_code` (`550`): the code of `reject_multi_recipient_bounce`.
 //! - `plaintext_reject_code` (`450`): the code of `reject_plaintext_session`.
+//! - `smtpd_policy_service_timeout` (`100s`): per connect, write and read
+//!   of a `check_policy_service` request.
+//! - `smtpd_policy_service_max_idle` (`300s`): idle policy connections
+//!   are closed after this.
+//! - `smtpd_policy_service_max_ttl` (`1000s`): policy connections are
+//!   closed after this age.
+//! - `smtpd_policy_service_request_limit` (`0`): requests per policy
+//!   connection; 0: no limit.
+//! - `smtpd_policy_service_try_limit` (`2`): attempts per request.
+//! - `smtpd_policy_service_retry_delay` (`1s`): between attempts.
+//! - `smtpd_policy_service_default_action` (`451 4.3.5 Server
+//!   configuration problem`): the action when the service fails.
+//! - `smtpd_policy_service_policy_context` (empty): sent as
+//!   `policy_context`.
+//! - `compatibility_level` (`0`): sent in policy requests.
+//! - `mail_version` (the version): sent in policy requests. Relative
+//!   `unix:` policy services are under `queue_directory`.
+//! - `smtpd_sender_login_maps` (empty): the SASL logins that own sender
+//!   addresses, for the `reject_*_sender_login_mismatch` restrictions.
+//! - `smtpd_sasl_auth_enable` (`no`): without it those restrictions are
+//!   ignored with a warning (AUTH itself is not offered yet).
 //!
 //! Parameters of the cleanup library, which smtpd runs for each message
 //! (besides `myhostname`, `queue_directory`, `inet_interfaces`,
@@ -240,12 +282,14 @@
 //! - `swap_bangpath` (`yes`): rewrite `a!b` to `b@a`.
 //! - `undisclosed_recipients_header` (empty): added when a local message has no To/Cc.
 //!
-//! Sessions per process: as many as the file descriptor limit allows,
-//! two each; above that, 421.
+//! Sessions per process: `-p maxproc`, at most as many as the file
+//! descriptor limit allows, two each; above that, clients wait.
 //!
 //! # FILES
 //! `$config_directory/main.cf`; `$queue_directory/incoming/` (new queue
-//! files); the TLS certificate and key files.
+//! files); the TLS certificate and key files. With `-C`, inside the
+//! jail: `$queue_directory/dev/log` (syslog), `$queue_directory/etc/`
+//! (`localtime`, `passwd` for `unix:passwd.byname`).
 //!
 //! # SEE ALSO
 //! cleanup, postcat(1), master(8); RFC 5321 (SMTP), RFC 1870 (SIZE),
@@ -270,6 +314,14 @@ struct Opts {
     config_dir: Option<PathBuf>,
     overrides: Vec<(String, String)>,
     verbose: bool,
+    /// `-n`: the master.cf service name.
+    service: Option<String>,
+    /// `-u`: drop to mail_owner after the chroot.
+    unprivileged: bool,
+    /// `-C`: chroot into queue_directory.
+    chroot: bool,
+    /// `-p`: master.cf maxproc.
+    process_limit: Option<usize>,
 }
 
 fn parse_args() -> Result<Opts, lexopt::Error> {
@@ -288,11 +340,14 @@ fn parse_args() -> Result<Opts, lexopt::Error> {
                     .push((name.trim().to_string(), value.trim().to_string()));
             }
             Short('v') => opts.verbose = true,
-            // What the master passes to every service: not needed here.
-            Short('n') | Short('t') => {
+            // What the master passes to every service.
+            Short('n') => opts.service = Some(parser.value()?.string()?),
+            Short('t') => {
                 parser.value()?;
             }
-            Short('u') => {}
+            Short('u') => opts.unprivileged = true,
+            Short('C') => opts.chroot = true,
+            Short('p') => opts.process_limit = Some(parser.value()?.parse()?),
             _ => return Err(arg.unexpected()),
         }
     }
@@ -325,30 +380,68 @@ fn start(listener: std::io::Result<std::net::TcpListener>) -> anyhow::Result<()>
         .install()
         .context("logging")?;
     let listener = listener?;
-    // No resolver in the session yet: every DNS-based restriction answers
-    // as for a temporary failure (4xx), never a permanent 5xx.
-    let dns = Box::new(smtpd::restrictions::NoDns { temporary: true });
+    let dns = resolver(&config)?;
     let settings = Settings::from_config(&config)?.with_restrictions(&config, dns)?;
     if let Some(engine) = &settings.restrictions {
         for warning in engine.warnings() {
             settings.log.warning(warning);
         }
     }
-    let settings = Arc::new(settings);
+    let service = opts.service.as_deref().unwrap_or("smtpd");
+    let settings = Arc::new(settings.with_service(service, opts.process_limit));
     let queue = config.get("queue_directory")?.unwrap_or_default();
     std::env::set_current_dir(&queue).with_context(|| format!("chdir {queue}"))?;
-    let cleanup = Arc::new(cleanup::Cleanup::new(&config).context("cleanup")?);
+    let cleanup = if opts.chroot {
+        // Cleanup writes below queue_directory, which in the jail is `/`.
+        let mut overrides = opts.overrides.clone();
+        overrides.push(("queue_directory".to_owned(), "/".to_owned()));
+        cleanup::Cleanup::new(&conf::Config::with_main(
+            config.dir(),
+            config.main_cf().clone(),
+            &overrides,
+        ))
+    } else {
+        cleanup::Cleanup::new(&config)
+    };
+    let cleanup = Arc::new(cleanup.context("cleanup")?);
+    let tls = smtpd::tls::load(&settings.tls)?;
+    if opts.chroot {
+        // Last, with everything outside the queue open; before the
+        // runtime's threads exist.
+        // unix:passwd.byname (the default local_recipient_maps) cannot
+        // see /etc/passwd in the jail.
+        postmap::simple::unix::snapshot_files().context("reading /etc/passwd for the chroot")?;
+        master::service::enter_chroot(&config, opts.unprivileged).context("chroot")?;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("tokio runtime")?;
-    runtime.block_on(serve(listener, settings, cleanup))
+    runtime.block_on(serve(listener, settings, cleanup, tls))
+}
+
+/// The DNS resolver of the restrictions and client names: the servers of
+/// `smtpd_dns_servers`, else those of /etc/resolv.conf. Without a usable
+/// resolv.conf every lookup fails temporarily (4xx, never 5xx), with a
+/// warning.
+fn resolver(config: &conf::Config) -> anyhow::Result<Box<dyn smtpd::restrictions::Dns>> {
+    use smtpd::restrictions::resolver::{Resolver, Settings};
+    let settings = Settings::from_config(config).context("smtpd_dns_servers")?;
+    match Resolver::new(&settings) {
+        Ok(resolver) => Ok(Box::new(resolver)),
+        Err(e) if settings.servers.is_empty() => {
+            tracing::warn!(target: "smtpd", "{e}: DNS lookups will fail temporarily");
+            Ok(Box::new(smtpd::restrictions::NoDns { temporary: true }))
+        }
+        Err(e) => Err(e).context("smtpd_dns_servers"),
+    }
 }
 
 async fn serve(
     listener: std::net::TcpListener,
     settings: Arc<Settings>,
     cleanup: Arc<cleanup::Cleanup>,
+    tls: Option<Arc<smtpd::tls::Tls>>,
 ) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::from_std(listener).context("listener")?;
     let shutdown = CancellationToken::new();
@@ -375,7 +468,7 @@ async fn serve(
         draining.cancel();
     });
     settings.log.info("ready");
-    smtpd::server::run_draining(listener, settings, cleanup, shutdown, drain).await?;
+    smtpd::server::run_draining(listener, settings, cleanup, tls, shutdown, drain).await;
     Ok(())
 }
 
@@ -383,7 +476,7 @@ async fn serve(
 mod tests {
     /// Parameters the binary reads itself (the library's are
     /// `smtpd::config::PARAMETERS`, logging's `master::log::PARAMETERS`).
-    const PARAMETERS: &[&str] = &["queue_directory"];
+    const PARAMETERS: &[&str] = &["queue_directory", "smtpd_dns_servers"];
 
     /// The CONFIGURATION PARAMETERS section lists exactly the parameters
     /// smtpd reads: the library's, the restrictions', the binary's own and
@@ -396,6 +489,7 @@ mod tests {
             .chain(smtpd::restrictions::PARAMETERS)
             .chain(cleanup::PARAMETERS)
             .chain(master::log::PARAMETERS)
+            .chain(master::service::PARAMETERS)
             .copied()
             .collect();
         read.sort_unstable();
