@@ -145,6 +145,26 @@ impl Instance {
         cmd
     }
 
+    /// Runs our `postfix -c ETC args` to completion.
+    ///
+    /// # Panics
+    /// If it cannot be run.
+    pub fn postfix(&self, args: &[&str]) -> std::process::Output {
+        self.command("postfix")
+            .arg("-c")
+            .arg(self.config_dir())
+            .args(args)
+            .output()
+            .expect("run our postfix")
+    }
+
+    /// A guard that kills the master of this instance (its process group)
+    /// when dropped, so that a test failing half-way leaves nothing
+    /// running.
+    pub fn kill_master_on_drop(&self) -> KillMaster<'_> {
+        KillMaster(self)
+    }
+
     /// Starts `cmd` as a [`Daemon`] logging to `log/<program>.log` and
     /// waits for `ready_line`.
     ///
@@ -455,5 +475,21 @@ mod tests {
         assert_eq!(set_param("b=1\nb =  3\n", "b", "2"), "b = 2\n");
         // A name that only starts the same is another parameter.
         assert_eq!(set_param("bb = 1\n", "b", "2"), "bb = 1\nb = 2\n");
+    }
+}
+
+/// See [`Instance::kill_master_on_drop`].
+#[derive(Debug)]
+pub struct KillMaster<'a>(&'a Instance);
+
+impl Drop for KillMaster<'_> {
+    fn drop(&mut self) {
+        if let Ok(Some(pid)) = master::pidfile::running(&self.0.queue_dir()) {
+            let pid = i32::try_from(pid).expect("pids fit in i32");
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
     }
 }

@@ -12,18 +12,11 @@ use std::time::{Duration, SystemTime};
 
 use e2e::instance::Builder;
 use e2e::{Instance, require_peer, run_clean, wait_until};
-use nix::sys::signal::{self, Signal};
-use nix::unistd::{Pid, Uid};
+use nix::unistd::Uid;
 
 /// Our `postfix -c ETC args`: (stderr, exit status).
 fn postfix(inst: &Instance, args: &[&str]) -> (String, i32) {
-    let out = inst
-        .command("postfix")
-        .arg("-c")
-        .arg(inst.config_dir())
-        .args(args)
-        .output()
-        .expect("run our postfix");
+    let out = inst.postfix(args);
     assert!(out.stdout.is_empty(), "{out:?}");
     (
         String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -276,18 +269,6 @@ fn status_stop_and_flush_match_real_postfix_when_nothing_runs() {
     }
 }
 
-/// Kills the master a failed test left running, with its process group.
-struct StopMaster<'a>(&'a Instance);
-
-impl Drop for StopMaster<'_> {
-    fn drop(&mut self) {
-        if let Ok(Some(pid)) = master::pidfile::running(&self.0.queue_dir()) {
-            let pid = i32::try_from(pid).expect("pids fit in i32");
-            let _ = signal::killpg(Pid::from_raw(pid), Signal::SIGKILL);
-        }
-    }
-}
-
 fn maillog(inst: &Instance) -> String {
     fs::read_to_string(inst.log_dir().join("maillog")).unwrap_or_default()
 }
@@ -295,7 +276,7 @@ fn maillog(inst: &Instance) -> String {
 #[test]
 fn start_status_reload_and_stop_the_master() {
     let inst = Instance::builder().build();
-    let _stop = StopMaster(&inst);
+    let _stop = inst.kill_master_on_drop();
     assert_eq!(
         postfix(&inst, &["start"]),
         (
@@ -368,7 +349,7 @@ fn start_status_reload_and_stop_the_master() {
 #[test]
 fn start_fg_keeps_the_master_in_the_foreground_until_abort() {
     let inst = Instance::builder().build();
-    let _stop = StopMaster(&inst);
+    let _stop = inst.kill_master_on_drop();
     let mut cmd = inst.command("postfix");
     cmd.arg("-c").arg(inst.config_dir()).arg("start-fg");
     let fg = inst.start(

@@ -13,13 +13,7 @@ const MESSAGE: &[u8] = b"Subject: reload\n\nbody\n";
 
 /// Our `postfix -c ETC args`, which must succeed.
 fn postfix(inst: &Instance, args: &[&str]) {
-    let out = inst
-        .command("postfix")
-        .arg("-c")
-        .arg(inst.config_dir())
-        .args(args)
-        .output()
-        .expect("run our postfix");
+    let out = inst.postfix(args);
     assert!(out.status.success(), "postfix {args:?}: {out:?}");
 }
 
@@ -50,21 +44,6 @@ fn incoming(inst: &Instance) -> Vec<String> {
     names
 }
 
-/// Stops the master (by force) if a test fails half-way.
-struct StopMaster<'a>(&'a Instance);
-
-impl Drop for StopMaster<'_> {
-    fn drop(&mut self) {
-        if let Ok(Some(pid)) = master::pidfile::running(&self.0.queue_dir()) {
-            let pid = i32::try_from(pid).expect("pids fit in i32");
-            let _ = nix::sys::signal::killpg(
-                nix::unistd::Pid::from_raw(pid),
-                nix::sys::signal::Signal::SIGKILL,
-            );
-        }
-    }
-}
-
 #[test]
 fn reload_after_postmap_applies_the_new_entry_and_keeps_open_sessions() {
     let inst = Instance::builder()
@@ -75,7 +54,7 @@ fn reload_after_postmap_applies_the_new_entry_and_keeps_open_sessions() {
         )
         .build();
     postmap(&inst, "etc/access");
-    let _stop = StopMaster(&inst);
+    let _stop = inst.kill_master_on_drop();
     postfix(&inst, &["start"]);
     let addr = inst.smtp_addr();
     wait_until("smtpd answers", Duration::from_secs(10), || {

@@ -6,6 +6,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
+use super::tests::{outsider, reply_text};
 use super::*;
 
 type Attrs = Vec<(String, String)>;
@@ -122,19 +123,6 @@ fn policy_engine(server: &Server, options: &str) -> Engine {
     };
     let list = format!("check_policy_service {service}, permit");
     engine(&[("smtpd_recipient_restrictions", list.as_str())])
-}
-
-fn outsider() -> State {
-    let mut state = State::new(Client::new("mail.outside.test", "192.0.2.9"));
-    state.helo = Some("mail.outside.test".to_string());
-    state
-}
-
-fn reply_text(outcome: &Outcome) -> String {
-    match &outcome.verdict {
-        Verdict::Accept => "accept".to_string(),
-        Verdict::Reject(r) => r.to_string(),
-    }
 }
 
 fn log_text(outcome: &Outcome) -> Vec<String> {

@@ -28,13 +28,13 @@ fn engine(settings: &[(&str, &str)]) -> Engine {
     engine_with(NoDns { temporary: false }, settings)
 }
 
-fn outsider() -> State {
+pub(super) fn outsider() -> State {
     let mut state = State::new(Client::new("mail.outside.test", "192.0.2.9"));
     state.helo = Some("mail.outside.test".to_string());
     state
 }
 
-fn reply_text(outcome: &Outcome) -> String {
+pub(super) fn reply_text(outcome: &Outcome) -> String {
     match &outcome.verdict {
         Verdict::Accept => "accept".to_string(),
         Verdict::Reject(r) => r.to_string(),
