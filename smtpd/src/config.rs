@@ -141,6 +141,13 @@ pub struct Settings {
     pub tls: TlsSettings,
     /// Sessions this process serves at once, and why that many.
     pub session_limit: SessionLimit,
+    /// `max_idle`, when the master started this process (it starts the
+    /// next one on demand): exit after this long without a session.
+    /// None: serve until stopped.
+    pub max_idle: Option<Duration>,
+    /// `max_use`, likewise: exit once `max_use` × the session limit
+    /// sessions were served and none is open. None: no limit.
+    pub max_use: Option<u64>,
     /// Sessions one client address may hold; 0: no limit.
     pub client_connection_limit: usize,
     pub client_limit_exceptions: NetworkList,
@@ -213,6 +220,8 @@ impl Settings {
                 .collect(),
             tls: tls(config)?,
             session_limit: SessionLimit::from_descriptors(),
+            max_idle: None,
+            max_use: None,
             client_connection_limit: count(config, "smtpd_client_connection_count_limit", 0)?,
             client_limit_exceptions: list(config, "smtpd_client_event_limit_exceptions")?,
             client_port_logging: config.get_bool("smtpd_client_port_logging")?,

@@ -7,15 +7,22 @@
 //! and a `TaskTracker` so that shutdown waits for every session to say
 //! 421 or finish the message it is receiving. Draining (the master's
 //! reload) stops accepting and lets open sessions run to their end.
+//! Started by the master, smtpd also ends by itself, with status 0, as
+//! Postfix daemons do ([`Lifetime`]): after `max_idle` without a session,
+//! and once it has served `max_use` × its session limit sessions and
+//! none is open (it never stops accepting for that: no other process
+//! would take the waiting clients). The master starts the next one when
+//! a client comes.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -59,7 +66,8 @@ pub async fn run<B: Backend>(
 /// chroot, where the files are out of reach), and when `drain` is
 /// cancelled: close the listener (the master's new process accepts from
 /// then on) and return once the open sessions have ended on their own.
-/// `shutdown` still ends them early.
+/// `shutdown` still ends them early. Returns by itself, too, when
+/// `settings.max_idle` or `settings.max_use` say so ([`Lifetime`]).
 pub async fn run_draining<B: Backend>(
     listener: TcpListener,
     settings: Arc<Settings>,
@@ -71,6 +79,7 @@ pub async fn run_draining<B: Backend>(
     let sessions = Arc::new(Semaphore::new(settings.session_limit.max));
     let mut busy = Busy::new(&settings.session_limit, &listener);
     let per_client = Counts::default();
+    let mut lifetime = Lifetime::new(&settings);
     let tracker = TaskTracker::new();
     loop {
         let permit = match Arc::clone(&sessions).try_acquire_owned() {
@@ -86,6 +95,7 @@ pub async fn run_draining<B: Backend>(
         let (socket, peer) = tokio::select! {
             _ = shutdown.cancelled() => break,
             _ = drain.cancelled() => break,
+            () = lifetime.ended() => break,
             accepted = listener.accept() => match accepted {
                 Ok(pair) => pair,
                 Err(e) => {
@@ -120,10 +130,12 @@ pub async fn run_draining<B: Backend>(
         }
         let (settings, backend, tls) = (Arc::clone(&settings), Arc::clone(&backend), tls.clone());
         let token = shutdown.child_token();
+        let session = lifetime.open();
         tracker.spawn(async move {
             crate::conn::serve(socket, client, settings, backend, tls, token).await;
             drop(permit);
             drop(slot);
+            drop(session);
         });
     }
     // Not ours to accept from any more; the sessions go on.
@@ -196,6 +208,77 @@ impl Busy {
         self.last = Some(now);
         settings.log.warning(format_args!("{}", self.first));
         settings.log.warning(format_args!("{}", self.hint));
+    }
+}
+
+/// When a process started by the master ends by itself (Postfix's
+/// `max_idle` and `max_use`). `max_use` bounds a Postfix process's life
+/// by the clients it served, one at a time; one smtpd serves as many at
+/// once as `maxproc` Postfix processes would, so it counts `max_use` ×
+/// its session limit and then leaves the first time no session is open.
+struct Lifetime {
+    open: Arc<Open>,
+    served: u64,
+    max_idle: Option<Duration>,
+    max_sessions: Option<u64>,
+}
+
+/// The sessions open now, and a wake-up when the last one ends.
+#[derive(Default)]
+struct Open {
+    count: AtomicUsize,
+    none_left: Notify,
+}
+
+/// One open session: it closes when this drops.
+struct Session(Arc<Open>);
+
+impl Lifetime {
+    fn new(settings: &Settings) -> Lifetime {
+        let limit = u64::try_from(settings.session_limit.max).unwrap_or(u64::MAX);
+        Lifetime {
+            open: Arc::default(),
+            served: 0,
+            max_idle: settings.max_idle,
+            max_sessions: settings.max_use.map(|n| n.saturating_mul(limit)),
+        }
+    }
+
+    fn open(&mut self) -> Session {
+        self.served += 1;
+        self.open.count.fetch_add(1, Ordering::SeqCst);
+        Session(Arc::clone(&self.open))
+    }
+
+    fn is_idle(&self) -> bool {
+        self.open.count.load(Ordering::SeqCst) == 0
+    }
+
+    /// Resolves when the process is to exit: no session open, and
+    /// either `max_use` reached or `max_idle` gone by since the last
+    /// one ended. Never, without those limits.
+    async fn ended(&self) {
+        // A wake-up left from an earlier end only means one more look.
+        while !self.is_idle() {
+            self.open.none_left.notified().await;
+        }
+        if self.max_sessions.is_some_and(|max| self.served >= max) {
+            tracing::debug!(target: "smtpd", "use limit -- exiting");
+            return;
+        }
+        match self.max_idle {
+            Some(idle) => tokio::time::sleep(idle).await,
+            None => std::future::pending().await,
+        }
+        tracing::debug!(target: "smtpd", "idle timeout -- exiting");
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if self.0.count.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.none_left.notify_one();
+        }
     }
 }
 

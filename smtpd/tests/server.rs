@@ -1,6 +1,6 @@
 //! `server::run` over loopback TCP: past the session cap clients wait,
-//! the per-client cap answers 421, and shutdown says 421 to idle
-//! sessions.
+//! the per-client cap answers 421, shutdown says 421 to idle sessions,
+//! and `max_idle` and `max_use` end the server once no session is open.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -167,5 +167,64 @@ async fn shutdown_finishes_the_message_in_flight() {
     tokio::time::timeout(WAIT, handle)
         .await
         .expect("stops")
+        .expect("no panic");
+}
+
+/// QUIT, and the 221.
+async fn quit(mut stream: BufReader<TcpStream>) {
+    stream
+        .get_mut()
+        .write_all(b"QUIT\r\n")
+        .await
+        .expect("write");
+    assert_eq!(first_line(&mut stream).await, "221 2.0.0 Bye\r\n");
+}
+
+/// With `max_idle`, an open session keeps the server however long it
+/// lasts; `max_idle` after it ends, the server returns by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_idle_after_the_last_session_ends_the_server() {
+    let idle = Duration::from_secs(1);
+    let mut s = settings(&[]);
+    s.max_idle = Some(idle);
+    let (addr, _token, handle) = start(s).await;
+    let mut one = connect(addr).await;
+    assert!(first_line(&mut one).await.starts_with("220 "));
+    tokio::time::sleep(idle * 2).await;
+    assert!(!handle.is_finished(), "a session is open");
+    quit(one).await;
+    let left = tokio::time::Instant::now();
+    tokio::time::timeout(WAIT, handle)
+        .await
+        .expect("ends when idle")
+        .expect("no panic");
+    assert!(left.elapsed() >= idle - Duration::from_millis(100));
+}
+
+/// With `max_use` 1 and 2 sessions at once, the server goes after 2
+/// sessions, at the first moment none is open; until then it still
+/// takes new clients (no one else would).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_use_times_the_session_limit_ends_the_server_when_none_is_open() {
+    let mut s = settings(&[]).with_service("smtp", Some(2));
+    s.max_use = Some(1);
+    let (addr, _token, handle) = start(s).await;
+    let mut one = connect(addr).await;
+    assert!(first_line(&mut one).await.starts_with("220 "));
+    let mut two = connect(addr).await;
+    assert!(first_line(&mut two).await.starts_with("220 "));
+    quit(one).await;
+    let mut three = connect(addr).await;
+    assert!(
+        first_line(&mut three).await.starts_with("220 "),
+        "still accepting"
+    );
+    quit(two).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!handle.is_finished(), "a session is open");
+    quit(three).await;
+    tokio::time::timeout(WAIT, handle)
+        .await
+        .expect("ends once none is open")
         .expect("no panic");
 }

@@ -9,7 +9,7 @@
 use std::fs;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, ToSocketAddrs};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixDatagram, UnixListener};
@@ -62,6 +62,22 @@ pub(crate) enum Listener {
 }
 
 impl Listener {
+    /// A stream socket (inet, unix, pass): a waiting client keeps it
+    /// readable until someone accepts the connection.
+    pub(crate) fn is_stream(&self) -> bool {
+        matches!(self, Listener::Tcp(_) | Listener::Unix(_))
+    }
+
+    /// The descriptor, to poll.
+    pub(crate) fn fd(&self) -> BorrowedFd<'_> {
+        match self {
+            Listener::Tcp(l) => l.as_fd(),
+            Listener::Unix(l) => l.as_fd(),
+            Listener::UnixDgram(l) => l.as_fd(),
+            Listener::Fifo(l) => l.as_fd(),
+        }
+    }
+
     pub(crate) fn raw_fd(&self) -> RawFd {
         match self {
             Listener::Tcp(l) => l.as_raw_fd(),

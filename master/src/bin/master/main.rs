@@ -23,7 +23,7 @@
 //! pipe (mode 0622, opened for reading and writing) and `pass` services
 //! a unix stream socket, all in `private` or `public` as Postfix makes
 //! them. A service whose program does not exist yet is skipped with a
-//! log line. Processes are started at once, not on demand.
+//! log line. Processes are started with the master and on reload.
 //!
 //! `-u`: the service is unprivileged (column 4). `-C` (Postfix's `-c`,
 //! which is our configuration directory): column 5 says `y` and the
@@ -33,16 +33,23 @@
 //! `default_process_limit`, left out for 0 (no limit). Each service is
 //! one process per listening socket; smtpd serves many sessions in it,
 //! and takes `maxproc` as the most sessions it serves at once (new
-//! clients wait in the listen queue). `max_idle` and `max_use` are not
-//! used (see docs/differences.md). A service with a `wakeup` time gets
+//! clients wait in the listen queue). A service with a `wakeup` time gets
 //! a `W` written to its socket or pipe that often (not inet; not for a
 //! conditional `N?` wake-up).
 //!
-//! A process that exits or is killed is started again at once; one that
-//! fails (an exit status other than 0, or a signal other than SIGKILL)
-//! within two seconds of its start is logged as `bad command startup --
-//! throttling` and started again after `service_throttle_time`. A
-//! command is relative to `daemon_directory` unless it is absolute.
+//! A process that exits with status 0 left of its own accord (smtpd
+//! does after `max_idle` seconds without a client, or once it has served
+//! its `max_use`): nothing is logged, and for an inet, unix or pass
+//! service without a `wakeup` time the master watches the listening
+//! socket and starts the next process when a client waits on it, as
+//! Postfix's master does; any other service is started again at once.
+//! A process that fails or is killed is logged and started again at
+//! once (Postfix waits for the next client; a process ready for it is
+//! what an admin who killed it expects back); one that fails (an exit
+//! status other than 0, or a signal other than SIGKILL) within two
+//! seconds of its start is logged as `bad command startup -- throttling`
+//! and started again after `service_throttle_time`. A command is
+//! relative to `daemon_directory` unless it is absolute.
 //!
 //! Options: `-c` the configuration directory (default `$MAIL_CONFIG`,
 //! else `/etc/postfix`); `-d` stay in the foreground with standard
@@ -298,7 +305,13 @@ fn serve(opts: &Opts, dir: &Path) -> anyhow::Result<()> {
         .into_iter()
         .flatten()
         .min();
-        for event in signals.wait(timeout).context("signals")? {
+        // A service that runs on demand: its listener, while no process
+        // serves it.
+        let watched = supervisor.watched(now);
+        let fds: Vec<_> = watched.iter().map(|(_, fd)| *fd).collect();
+        let (events, readable) = signals.wait(timeout, &fds).context("signals")?;
+        let ready: Vec<u64> = readable.into_iter().map(|i| watched[i].0).collect();
+        for event in events {
             match event {
                 Event::Child => supervisor.reap(Instant::now()),
                 Event::Reload => reload(&mut supervisor, dir, opts),
@@ -309,6 +322,7 @@ fn serve(opts: &Opts, dir: &Path) -> anyhow::Result<()> {
                 }
             }
         }
+        supervisor.start_ready(&ready, Instant::now());
         supervisor.start_due(Instant::now());
         supervisor.wake_due(Instant::now());
     }

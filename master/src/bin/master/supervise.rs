@@ -1,10 +1,15 @@
 //! Keeping services running: one process per listening socket (or named
-//! pipe), restarted
-//! when it exits or crashes (after `service_throttle_time` when it failed
-//! right after starting), replaced on reload while the old one drains,
-//! and told to stop at shutdown. Log lines are Postfix's.
+//! pipe), started with the master and on reload, restarted when it
+//! crashes (after `service_throttle_time` when it failed right after
+//! starting), replaced on reload while the old one drains, and told to
+//! stop at shutdown. Log lines are Postfix's. A process of a stream
+//! listener without a `wakeup` time that exits with status 0 (smtpd
+//! after `max_idle` or `max_use`) left of its own accord: nothing is
+//! logged, and the next one starts on demand, when a client waits on the
+//! socket (Postfix's master(8) model).
 
 use std::collections::{BTreeMap, HashMap};
+use std::os::fd::BorrowedFd;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -49,6 +54,9 @@ struct Slot {
     child: Option<Pid>,
     /// Throttled: do not start before this.
     not_before: Option<Instant>,
+    /// The child exited by itself (status 0) and the service runs on
+    /// demand: start one when a client waits on the listener.
+    idle: bool,
     /// When to wake the service up next (`wakeup` column).
     next_wakeup: Option<Instant>,
 }
@@ -154,6 +162,7 @@ impl Supervisor {
                 listener,
                 child: None,
                 not_before: None,
+                idle: false,
             },
         );
     }
@@ -166,16 +175,42 @@ impl Supervisor {
         }
     }
 
-    /// Start a child for every slot that has none and is not throttled.
+    /// Start a child for every slot that has none, is not throttled and
+    /// does not wait for a client.
     pub(crate) fn start_due(&mut self, now: Instant) {
         let due: Vec<u64> = self
             .slots
             .iter()
-            .filter(|(_, s)| s.child.is_none() && s.not_before.is_none_or(|t| t <= now))
+            .filter(|(_, s)| s.child.is_none() && !s.idle && s.not_before.is_none_or(|t| t <= now))
             .map(|(id, _)| *id)
             .collect();
         for id in due {
             self.start(id, now);
+        }
+    }
+
+    /// The listeners to watch: those of the slots that wait for a client
+    /// to start a child (and are not throttled), with their slot ids.
+    pub(crate) fn watched(&self, now: Instant) -> Vec<(u64, BorrowedFd<'_>)> {
+        self.slots
+            .iter()
+            .filter(|(_, s)| s.child.is_none() && s.idle && s.not_before.is_none_or(|t| t <= now))
+            .map(|(id, s)| (*id, s.listener.fd()))
+            .collect()
+    }
+
+    /// A client waits on the listener of each of `ids` (from
+    /// [`Supervisor::watched`]): start its child, unless one runs by now
+    /// or the slot went in a reload meanwhile.
+    pub(crate) fn start_ready(&mut self, ids: &[u64], now: Instant) {
+        for id in ids {
+            if self
+                .slots
+                .get(id)
+                .is_some_and(|s| s.child.is_none() && s.idle)
+            {
+                self.start(*id, now);
+            }
         }
     }
 
@@ -198,6 +233,7 @@ impl Supervisor {
             Ok(child) => {
                 let pid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
                 slot.child = Some(pid);
+                slot.idle = false;
                 self.children.insert(
                     pid,
                     Child {
@@ -249,6 +285,11 @@ impl Supervisor {
             let Some(id) = child.slot else { continue };
             if let Some(slot) = self.slots.get_mut(&id) {
                 slot.child = None;
+                // Left of its own accord (max_idle, max_use): the next
+                // one when a client comes, as Postfix. A crash or a kill
+                // restarts at once, so a process is ready for the next
+                // client as it was before.
+                slot.idle = matches!(status, WaitStatus::Exited(_, 0)) && is_on_demand(slot);
             }
             if is_bad_startup(status, now.duration_since(child.started)) {
                 self.throttle(id, now);
@@ -257,14 +298,15 @@ impl Supervisor {
         self.start_due(now);
     }
 
-    /// How long until a throttled service may start again or a service
-    /// is to be woken up.
+    /// How long until a throttled service may start (or be watched)
+    /// again or a service is to be woken up.
     pub(crate) fn next_event(&self, now: Instant) -> Option<Duration> {
         let starts = self
             .slots
             .values()
             .filter(|s| s.child.is_none())
-            .filter_map(|s| s.not_before);
+            // A past one of an idle slot is in `watched` already.
+            .filter_map(|s| s.not_before.filter(|t| !s.idle || *t > now));
         let wakeups = self.slots.values().filter_map(|s| s.next_wakeup);
         starts
             .chain(wakeups)
@@ -314,6 +356,13 @@ impl Supervisor {
     }
 }
 
+/// Whether the slot's service runs on demand once its process has left:
+/// a stream listener (a waiting client makes it readable) without a
+/// `wakeup` time (those services run all the time, to be woken).
+fn is_on_demand(slot: &Slot) -> bool {
+    slot.service.wakeup.is_none() && slot.listener.is_stream()
+}
+
 /// Whether a child that ended with `status` after `uptime` failed to
 /// start: it failed within [`STARTUP_TIME`]. SIGKILL does not count: only
 /// someone else sends it (an admin, the OOM killer), and a crash loop
@@ -341,8 +390,18 @@ mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
 
-    /// Waits for `pid` to be reaped by `sup` (the only test here that
-    /// starts children, so waitpid(-1) takes only ours).
+    /// Serializes the tests that start children: [`Supervisor::reap`]
+    /// takes any child of the process (waitpid(-1)).
+    static CHILDREN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn children_lock() -> std::sync::MutexGuard<'static, ()> {
+        CHILDREN
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Waits for `pid` to be reaped by `sup` (tests that start children
+    /// hold [`children_lock`], so waitpid(-1) takes only ours).
     fn reaped(sup: &mut Supervisor, pid: Pid) -> bool {
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
@@ -412,6 +471,7 @@ mod tests {
     /// one; a service that goes has its child stopped and socket removed.
     #[test]
     fn reload_replaces_children_and_removed_services_stop() {
+        let _children = children_lock();
         let dir = tempfile::tempdir().unwrap();
         let program = dir.path().join("daemon");
         std::fs::write(&program, "#!/bin/sh\nexec sleep 30\n").unwrap();
@@ -458,6 +518,52 @@ mod tests {
         assert!(reaped(&mut sup, second));
         assert!(sup.slots.is_empty());
         assert!(!socket.exists());
+    }
+
+    /// A unix service whose process exits 0 (as smtpd after max_idle)
+    /// is not started again until a client waits on its socket; then
+    /// it is.
+    #[test]
+    fn a_service_that_left_starts_again_when_a_client_waits() {
+        use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+        let _children = children_lock();
+        let dir = tempfile::tempdir().unwrap();
+        let program = dir.path().join("daemon");
+        std::fs::write(&program, "#!/bin/sh\nexit 0\n").unwrap();
+        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let socket = dir.path().join("svc");
+        let plan = Plan::Run(Service {
+            id: "svc/unix".to_owned(),
+            program,
+            args: vec![],
+            unprivileged: true,
+            chroot: false,
+            wakeup: None,
+            endpoints: vec![Endpoint::Unix(socket.clone())],
+        });
+        let settings = Settings {
+            throttle: Duration::from_secs(60),
+            credentials: None,
+        };
+        let mut sup = Supervisor::new(settings.clone());
+        assert!(sup.apply(settings, &[plan]).is_empty());
+        sup.commit();
+        let first = child_of(&sup);
+        assert!(reaped(&mut sup, first));
+        let now = Instant::now();
+        sup.start_due(now);
+        assert!(sup.slots.values().all(|s| s.child.is_none() && s.idle));
+        assert_eq!(sup.next_event(now), None, "nothing to do until a client");
+        let ids: Vec<u64> = sup.watched(now).iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids.len(), 1);
+        let _client = std::os::unix::net::UnixStream::connect(&socket).unwrap();
+        let mut fds = [PollFd::new(sup.watched(now)[0].1, PollFlags::POLLIN)];
+        assert_eq!(poll(&mut fds, PollTimeout::from(5000u16)).unwrap(), 1);
+        sup.start_ready(&ids, Instant::now());
+        let second = child_of(&sup);
+        assert_ne!(first, second);
+        assert!(sup.watched(Instant::now()).is_empty(), "served now");
+        assert!(reaped(&mut sup, second));
     }
 
     #[test]

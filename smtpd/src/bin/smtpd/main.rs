@@ -61,6 +61,13 @@
 //! the new connections), lets the open sessions go on normally until
 //! they end, then exits 0.
 //!
+//! Started by the master (with `-n`), smtpd also exits 0 by itself, and
+//! the master starts the next one when a client comes: after `max_idle`
+//! seconds without a session, and once it has served `max_use` × its
+//! session limit sessions (the clients of `maxproc` Postfix processes)
+//! and none is open; it keeps accepting until then. Started by hand it
+//! serves until stopped.
+//!
 //! # SECURITY
 //! smtpd talks to the untrusted network. It runs with the privileges it
 //! was started with (the master drops them to `mail_owner` first); with
@@ -74,7 +81,8 @@
 //! Log lines in Postfix's shape (`postfix/smtpd[PID]: ...`, cleanup's as
 //! `postfix/cleanup[PID]: ...`) on stderr, and to syslog (`/dev/log`) or
 //! `maillog_file`.
-//! Exit status 0 after a shutdown by signal; 1 with a `fatal:` line
+//! Exit status 0 after a shutdown by signal or when it ends by itself
+//! (`max_idle`, `max_use`); 1 with a `fatal:` line
 //! when the configuration, the certificate, the queue directory or the
 //! inherited socket cannot be used.
 //!
@@ -85,6 +93,10 @@
 //! - `queue_directory` (`/var/spool/postfix`): the queue cleanup writes;
 //!   the chroot jail with `-C`.
 //! - `mail_owner` (`postfix`): who smtpd becomes after `-C -u`.
+//! - `max_idle` (`100s`): with `-n`, exit after this long without a
+//!   session (0: never).
+//! - `max_use` (`100`): with `-n`, exit once this many times the session
+//!   limit sessions were served and none is open (0: no limit).
 //! - `maillog_file` (empty): log to this file (`/dev/stdout` for
 //!   containers) instead of syslog.
 //! - `syslog_name` (`postfix`): the log line prefix.
@@ -302,6 +314,7 @@ mod listener;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
@@ -388,7 +401,12 @@ fn start(listener: std::io::Result<std::net::TcpListener>) -> anyhow::Result<()>
         }
     }
     let service = opts.service.as_deref().unwrap_or("smtpd");
-    let settings = Arc::new(settings.with_service(service, opts.process_limit));
+    let mut settings = settings.with_service(service, opts.process_limit);
+    if opts.service.is_some() {
+        // From the master, which starts the next smtpd on demand.
+        (settings.max_idle, settings.max_use) = lifetime(&config)?;
+    }
+    let settings = Arc::new(settings);
     let queue = config.get("queue_directory")?.unwrap_or_default();
     std::env::set_current_dir(&queue).with_context(|| format!("chdir {queue}"))?;
     let cleanup = if opts.chroot {
@@ -437,6 +455,16 @@ fn resolver(config: &conf::Config) -> anyhow::Result<Box<dyn smtpd::restrictions
     }
 }
 
+/// `max_idle` and `max_use`; 0 means no limit.
+fn lifetime(config: &conf::Config) -> anyhow::Result<(Option<Duration>, Option<u64>)> {
+    let idle = config.get_time("max_idle").context("max_idle")?;
+    let uses = config.get_int("max_use").context("max_use")?;
+    Ok((
+        (!idle.is_zero()).then_some(idle),
+        u64::try_from(uses).ok().filter(|n| *n > 0),
+    ))
+}
+
 async fn serve(
     listener: std::net::TcpListener,
     settings: Arc<Settings>,
@@ -476,7 +504,12 @@ async fn serve(
 mod tests {
     /// Parameters the binary reads itself (the library's are
     /// `smtpd::config::PARAMETERS`, logging's `master::log::PARAMETERS`).
-    const PARAMETERS: &[&str] = &["queue_directory", "smtpd_dns_servers"];
+    const PARAMETERS: &[&str] = &[
+        "max_idle",
+        "max_use",
+        "queue_directory",
+        "smtpd_dns_servers",
+    ];
 
     /// The CONFIGURATION PARAMETERS section lists exactly the parameters
     /// smtpd reads: the library's, the restrictions', the binary's own and
