@@ -39,8 +39,14 @@ pub trait Dns: Send + Sync {
     fn ns_hosts(&self, domain: &str) -> Lookup<Vec<String>>;
     /// A and AAAA addresses of `host`.
     fn addresses(&self, host: &str) -> Lookup<Vec<IpAddr>>;
-    /// PTR names of `addr` (in-addr.arpa or ip6.arpa).
+    /// PTR names of `addr` (in-addr.arpa or ip6.arpa), as the system's
+    /// host lookup gives them (/etc/hosts first): the client's names.
     fn reverse_names(&self, addr: IpAddr) -> Lookup<Vec<String>>;
+    /// The addresses of `host` as the system's host lookup gives them
+    /// (/etc/hosts first), for the forward check of a client's name.
+    fn host_addresses(&self, host: &str) -> Lookup<Vec<IpAddr>> {
+        self.addresses(host)
+    }
     /// Can a lookup block the calling thread? A real resolver can: the
     /// session then runs its checks where blocking is allowed.
     fn may_block(&self) -> bool {
@@ -137,6 +143,9 @@ impl<T: Dns + ?Sized> Dns for std::sync::Arc<T> {
     fn reverse_names(&self, addr: IpAddr) -> Lookup<Vec<String>> {
         (**self).reverse_names(addr)
     }
+    fn host_addresses(&self, host: &str) -> Lookup<Vec<IpAddr>> {
+        (**self).host_addresses(host)
+    }
     fn may_block(&self) -> bool {
         (**self).may_block()
     }
@@ -161,7 +170,7 @@ pub fn client(dns: &dyn Dns, addr: IpAddr) -> (Client, Option<String>) {
     };
     client.reverse_name = ptr.clone();
     client.reverse_name_status = NameStatus::Ok;
-    let (status, warning) = match dns.addresses(&ptr) {
+    let (status, warning) = match dns.host_addresses(&ptr) {
         Lookup::Found(addrs) if addrs.contains(&addr) => (NameStatus::Ok, None),
         Lookup::Found(_) => (
             NameStatus::Forged,

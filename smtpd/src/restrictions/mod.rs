@@ -35,9 +35,9 @@ pub mod envelope;
 #[cfg(test)]
 pub(crate) mod fixture_dns;
 mod generic;
+mod hosts;
 pub mod list;
 mod login;
-mod loopback_ptr;
 mod policy;
 #[cfg(test)]
 mod policy_tests;

@@ -17,7 +17,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
+use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::{DnsError, NetError, NoRecords};
 use hickory_resolver::proto::op::ResponseCode;
@@ -25,7 +25,7 @@ use hickory_resolver::proto::rr::{Name, RData, RecordType};
 use hickory_resolver::{TokioResolver, lookup};
 
 use super::dns::{Dns, Lookup};
-use super::loopback_ptr::LoopbackPtr;
+use super::hosts::{HostsFile, LoopbackPtr};
 
 /// Why a resolver could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -82,8 +82,9 @@ pub struct Resolver {
     /// so that dropping the engine inside async code does not panic.
     runtime: Option<tokio::runtime::Runtime>,
     resolver: TokioResolver,
-    /// What glibc would do for loopback PTR queries, which hickory
-    /// answers itself.
+    /// What the system's host lookup does for client names and hickory
+    /// does not (see `hosts`).
+    hosts: HostsFile,
     loopback: LoopbackPtr,
 }
 
@@ -104,7 +105,7 @@ impl Resolver {
         // The provider spawns its connection tasks on the runtime it is
         // built in.
         let _entered = runtime.enter();
-        let builder = if settings.servers.is_empty() {
+        let mut builder = if settings.servers.is_empty() {
             TokioResolver::builder_tokio().map_err(Error::Config)?
         } else {
             let servers = settings.servers.iter().map(|addr| {
@@ -126,17 +127,20 @@ impl Resolver {
             }
             builder
         };
+        // DNS restrictions ask DNS alone, as Postfix's do; client names
+        // consult /etc/hosts themselves (`hosts`).
+        builder.options_mut().use_hosts_file = ResolveHosts::Never;
         let resolver = builder.build().map_err(Error::Config)?;
         drop(_entered);
         let loopback = LoopbackPtr {
             servers: server_addresses(settings)?,
             timeout: resolver.options().timeout,
             attempts: resolver.options().attempts,
-            hosts: hickory_resolver::Hosts::from_system().unwrap_or_default(),
         };
         Ok(Resolver {
             runtime: Some(runtime),
             resolver,
+            hosts: HostsFile::system(),
             loopback,
         })
     }
@@ -232,6 +236,9 @@ impl Dns for Resolver {
         } else {
             "ip6.arpa"
         };
+        if let Some(name) = self.hosts.name_of(addr) {
+            return Lookup::Found(vec![name.to_string()]);
+        }
         let query = format!("{}.{zone}.", super::dnsbl::reverse_ip(&addr.to_string()));
         let found = match LoopbackPtr::applies(addr) {
             true => match Name::from_ascii(&query) {
@@ -292,6 +299,15 @@ impl Dns for Resolver {
     }
 
     /// A, then AAAA; found when either has records.
+    fn host_addresses(&self, host: &str) -> Lookup<Vec<IpAddr>> {
+        let listed = self.hosts.addresses_of(host);
+        if listed.is_empty() {
+            self.addresses(host)
+        } else {
+            Lookup::Found(listed)
+        }
+    }
+
     fn addresses(&self, host: &str) -> Lookup<Vec<IpAddr>> {
         let v4 = map(self.query(host, RecordType::A), |d| match d {
             RData::A(a) => Some(IpAddr::V4(a.0)),
