@@ -4,6 +4,14 @@
 #
 #   bench/smtpd.sh [MESSAGES] [IDLE] [RUNS]     (default 2000 1000 3)
 #
+# While iterating: SIZES="4096" SESSIONS="10 50" narrow the table, IDLE 0
+# skips part 2, CARGO_TARGET_DIR is honoured, and SMTPD=path runs that
+# binary instead of building one (to compare two builds).
+# PEERNAME_LOOKUP=no sets smtpd_peername_lookup = no in both servers: the
+# names of 127.0.0.1 then cost no DNS query (ours may ask the network's
+# server about a name from /etc/hosts, which makes its figures depend on
+# that server).
+#
 # 1. accept rate: smtp-source (Debian's postfix package) sends MESSAGES
 #    messages of 4 KB and of 100 KB (a fifth as many), over 1, 10 and 50
 #    parallel sessions, one message per connection, to each server. Both
@@ -35,7 +43,10 @@ real_port=${REAL_PORT:-24025}
 our_port=${OUR_PORT:-24026}
 
 command -v smtp-source >/dev/null || { echo "bench: smtp-source is missing (scripts/test installs postfix)" >&2; exit 1; }
-cargo build --release -q -p smtpd --bin smtpd
+if [[ -z ${SMTPD:-} ]]; then
+    cargo build --release -q -p smtpd --bin smtpd
+fi
+smtpd_bin=${SMTPD:-${CARGO_TARGET_DIR:-target}/release/smtpd}
 
 work=$(mktemp -d /tmp/bench-smtpd.XXXXXX)
 chmod 755 "$work" # the Postfix instance runs as user postfix
@@ -47,7 +58,9 @@ cleanup() {
 trap cleanup EXIT
 ulimit -n "$(ulimit -Hn)"
 
-scripts/real-postfix start "$work/real" "$real_port" 'smtpd_client_connection_count_limit = 0' 'default_process_limit = 1100'
+lookup=${PEERNAME_LOOKUP:-yes}
+scripts/real-postfix start "$work/real" "$real_port" 'smtpd_client_connection_count_limit = 0' 'default_process_limit = 1100' \
+    "smtpd_peername_lookup = $lookup"
 
 mkdir -p "$work/ours/etc" "$work/ours/spool"
 # The queue directories, as `postfix start` will make them (issue 5).
@@ -59,9 +72,11 @@ queue_directory = $work/ours/spool
 myhostname = ours.example
 mydestination =
 mynetworks = 127.0.0.0/8
+smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
 smtpd_client_connection_count_limit = 0
+smtpd_peername_lookup = $lookup
 MAIN
-scripts/with-listener "127.0.0.1:$our_port" target/release/smtpd -c "$work/ours/etc" 2> "$work/ours/log" &
+scripts/with-listener "127.0.0.1:$our_port" "$smtpd_bin" -c "$work/ours/etc" 2> "$work/ours/log" &
 our_pid=$!
 for _ in $(seq 100); do grep -q ': ready' "$work/ours/log" && break; sleep 0.1; done
 grep -q ': ready' "$work/ours/log" || { cat "$work/ours/log" >&2; exit 1; }
@@ -81,10 +96,10 @@ max_of() { # "rate cpu" lines -> the line with the best rate
 }
 
 printf '%-8s %-9s %12s %12s %7s   %s\n' size sessions postfix/s ours/s ratio 'CPU ms/msg postfix ours'
-for size in 4096 102400; do
+for size in ${SIZES:-4096 102400}; do
     count=$messages
     [[ $size -gt 4096 ]] && count=$((messages / 5))
-    for sessions in 1 10 50; do
+    for sessions in ${SESSIONS:-1 10 50}; do
         theirs=() ours=()
         for _ in $(seq "$runs"); do # the two servers take turns
             theirs+=("$(rate "$real_port" "$sessions" "$count" "$size")")
@@ -96,6 +111,8 @@ for size in 4096 102400; do
             "$(awk -v o="$o" -v p="$p" 'BEGIN { print o / p }')" "$pc" "$oc"
     done
 done
+
+[[ $idle -gt 0 ]] || exit 0
 
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 private_kb() { awk '/^Private_(Clean|Dirty)/ { s += $2 } END { print s }' "/proc/$1/smaps_rollup"; }

@@ -7,8 +7,8 @@
 //! - [`record`]: the record codec of queue files (type byte, 32-bit
 //!   length, payload); `docs/queue-format.md` specifies the format.
 //! - [`envelope`]: [`Recipient`], [`Notify`] (DSN), attribute names.
-//! - [`Writer`], [`Committer`] ([`writer`]): durable enqueue with group
-//!   commit of directory fsyncs; [`writer::mark_done`] for recipients.
+//! - [`Writer`], [`Committer`], [`Pending`] ([`writer`]): durable
+//!   enqueue, committed in batches on a thread of its own; [`writer::mark_done`] for recipients.
 //! - [`QueueFile`] ([`reader`]): validating reader for untrusted queue
 //!   files; [`reader::quarantine`] moves damaged ones to `corrupt/`.
 //! - [`Reply`], [`ReplyCode`], [`EnhancedStatus`] ([`reply`]): SMTP
@@ -33,4 +33,4 @@ pub use id::QueueId;
 pub use reader::QueueFile;
 pub use record::RecordType;
 pub use reply::{EnhancedStatus, Reply, ReplyCode};
-pub use writer::{Committed, Committer, Writer};
+pub use writer::{Committed, Committer, Pending, Writer};

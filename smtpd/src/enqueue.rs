@@ -2,9 +2,12 @@
 //! message goes. Production uses [`cleanup::Cleanup`] (durable queue
 //! files, header and body checks); tests use [`Memory`].
 //!
-//! Opening and finishing a message are blocking file operations (create,
-//! fsync, rename) and run in `spawn_blocking`; recipients and content
-//! lines are buffered writes, done in place.
+//! Opening a message (creating an unnamed file, a few microseconds),
+//! recipients and content lines (buffered writes to the page cache) are
+//! done in place: a hand-off to a blocking thread would cost more than
+//! they do. Finishing waits, without a thread of its own, for the queue's
+//! commit thread to fsync the file together with other sessions' files
+//! (`queue::writer::commit`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -24,7 +27,8 @@ pub struct Error(pub String);
 pub trait Backend: Send + Sync + 'static {
     type Message: Message;
 
-    /// Start a message (blocking).
+    /// Start a message. Called on the async threads: it must not wait
+    /// for the disk (creating a file does not).
     fn open(
         self: &Arc<Self>,
         origin: &Origin,
@@ -50,29 +54,9 @@ pub trait Message: Send + 'static {
     /// FILTER, REDIRECT, BCC (PREPEND is content, written with
     /// [`Message::line`]).
     fn apply(&mut self, actions: &Actions);
-    /// Make it durable (blocking): the 250 waits for this.
-    fn finish(self) -> Result<Outcome, Error>;
-}
-
-/// [`Backend::open`] off the async threads.
-pub async fn open<B: Backend>(
-    backend: &Arc<B>,
-    origin: Origin,
-    sender: String,
-    params: SenderParams,
-    arrival: SystemTime,
-) -> Result<B::Message, Error> {
-    let backend = Arc::clone(backend);
-    tokio::task::spawn_blocking(move || backend.open(&origin, &sender, &params, arrival))
-        .await
-        .map_err(|e| Error(format!("open task failed: {e}")))?
-}
-
-/// [`Message::finish`] off the async threads.
-pub async fn finish<M: Message>(message: M) -> Result<Outcome, Error> {
-    tokio::task::spawn_blocking(move || message.finish())
-        .await
-        .map_err(|e| Error(format!("finish task failed: {e}")))?
+    /// Make it durable: the 250 waits for this. The future must not
+    /// block its thread.
+    fn finish(self) -> impl Future<Output = Result<Outcome, Error>> + Send + 'static;
 }
 
 impl Backend for cleanup::Cleanup {
@@ -129,8 +113,9 @@ impl Message for cleanup::Message {
         }
     }
 
-    fn finish(self) -> Result<Outcome, Error> {
-        cleanup::Message::finish(self).map_err(failed)
+    fn finish(self) -> impl Future<Output = Result<Outcome, Error>> + Send + 'static {
+        let committing = cleanup::Message::commit(self);
+        async move { committing.await.map_err(failed) }
     }
 }
 
@@ -242,13 +227,14 @@ impl Message for MemoryMessage {
         self.stored.actions = actions.clone();
     }
 
-    fn finish(self) -> Result<Outcome, Error> {
+    fn finish(self) -> impl Future<Output = Result<Outcome, Error>> + Send + 'static {
         let size = self.stored.content().len() as u64;
         let id = self.stored.id.clone();
-        self.sink
+        let stored = self
+            .sink
             .lock()
-            .map_err(|_| Error("memory queue poisoned".into()))?
-            .push(self.stored);
-        Ok(Outcome::Queued { id, size })
+            .map_err(|_| Error("memory queue poisoned".into()))
+            .map(|mut sink| sink.push(self.stored));
+        async move { stored.map(|()| Outcome::Queued { id, size }) }
     }
 }

@@ -4,21 +4,27 @@
 //! fsync'ed (shared by concurrent commits through a [`Committer`]). Only
 //! then may smtpd answer 250 (DESIGN.md, "The queue").
 //!
-//! The writer is blocking; async callers run [`Writer::finish`] on a
-//! blocking thread. Writes go through a 64 KiB buffer: no system call
-//! per line.
+//! Records go through a 64 KiB buffer: no system call per line, and
+//! nothing that waits for the disk until the end. The durable part (the
+//! fsyncs and the link) runs on the [`Committer`]'s thread, batched with
+//! the other sessions' files: [`Writer::commit`] returns a [`Pending`]
+//! to `.await`; [`Writer::finish`] is the same for blocking callers.
 
 mod commit;
+mod datasync;
 mod done;
+mod pending;
 mod staging;
 
 pub use commit::Committer;
 pub use done::mark_done;
+pub use pending::Pending;
 
-use std::fs::{self, File};
-use std::io::BufWriter;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::dir::{QueueDirs, QueueName};
@@ -27,6 +33,8 @@ use crate::error::Error;
 use crate::id::QueueId;
 use crate::record::{self, Checksum, MAX_PAYLOAD, RecordType, SIZE_PAYLOAD_OFFSET, Size};
 
+use commit::Job;
+use pending::Slot;
 use staging::Staging;
 
 /// What a successful commit reports.
@@ -49,7 +57,8 @@ enum Section {
 #[derive(Debug)]
 pub struct Writer {
     out: Option<BufWriter<File>>,
-    staging: Staging,
+    /// `None` once the commit thread has the file.
+    staging: Option<Staging>,
     /// The staging file in messages: its temporary name, or `incoming/`.
     temp: PathBuf,
     incoming: PathBuf,
@@ -67,8 +76,6 @@ pub struct Writer {
     extracted: [bool; 3],
     /// A write failed; the file is useless.
     failed: bool,
-    /// The file has its final name; Drop must not remove the temp name.
-    renamed: bool,
 }
 
 const BUFFER: usize = 64 * 1024;
@@ -93,7 +100,7 @@ impl Writer {
         };
         let mut w = Writer {
             out: Some(BufWriter::with_capacity(BUFFER, file)),
-            staging,
+            staging: Some(staging),
             temp,
             incoming,
             id: QueueId::new(arrival, inode),
@@ -108,7 +115,6 @@ impl Writer {
             header_ended: false,
             extracted: [false; 3],
             failed: false,
-            renamed: false,
         };
         let since = arrival.duration_since(UNIX_EPOCH).unwrap_or_default();
         w.put(RecordType::Version, &record::version_payload())?;
@@ -335,45 +341,71 @@ impl Writer {
         self.extracted_once(2, RecordType::Redirect, "redirect", addr)
     }
 
-    /// Commit: end record, size record patched, fdatasync, rename to
-    /// `incoming/ID`, directory fsync. On success the message is safe
-    /// from a crash or power loss; on error there is no queue file.
-    pub fn finish(mut self) -> Result<Committed, Error> {
+    /// Commit: end record, size record patched, then on the commit
+    /// thread fdatasync, link or rename to `incoming/ID`, directory
+    /// fsync. When the [`Pending`] says `Ok` the message is safe from a
+    /// crash or power loss; on error there is no queue file.
+    pub fn commit(mut self) -> Pending {
+        match self.complete() {
+            Ok(job) => self.committer.submit(job),
+            Err(e) => Pending::failed(e),
+        }
+    }
+
+    /// [`Writer::commit`], blocking until it is done.
+    pub fn finish(self) -> Result<Committed, Error> {
+        self.commit().wait()
+    }
+
+    /// Write what is buffered, with the final size record: patched in
+    /// the buffer when the whole file is still there (one write; the
+    /// usual case, below 64 KiB), else in the file.
+    fn write_out(&self, out: BufWriter<File>) -> Result<File, Error> {
+        let size = self.size.encode();
+        let write_error = |e| Error::io("write", &self.temp, e);
+        if out.buffer().len() as u64 != self.offset {
+            let file = out.into_inner().map_err(|e| write_error(e.into_error()))?;
+            file.write_all_at(&size, SIZE_PAYLOAD_OFFSET)
+                .map_err(write_error)?;
+            return Ok(file);
+        }
+        let (mut file, buffered) = out.into_parts();
+        // The buffer comes back unless a write into it panicked.
+        let mut buffered =
+            buffered.map_err(|_| write_error(io::Error::other("writer panicked")))?;
+        let at = usize::try_from(SIZE_PAYLOAD_OFFSET).unwrap_or(usize::MAX);
+        buffered
+            .get_mut(at..at + size.len())
+            .ok_or_else(|| write_error(io::Error::other("no size record")))?
+            .copy_from_slice(&size);
+        file.write_all(&buffered).map_err(write_error)?;
+        Ok(file)
+    }
+
+    /// Write the end record and patch the size record: the file is
+    /// complete (in the page cache) and goes to the commit thread.
+    fn complete(&mut self) -> Result<Job, Error> {
         if !self.has_sender {
             return Err(self.sequence("no sender"));
         }
         self.begin_extracted()?;
         self.put(RecordType::End, &self.checksum.value().to_be_bytes())?;
-        let file = self
-            .out
-            .take()
-            .ok_or(Error::Sequence {
-                id: self.id.clone(),
-                detail: "file already closed",
-            })?
-            .into_inner()
-            .map_err(|e| Error::io("write", &self.temp, e.into_error()))?;
-        file.write_all_at(&self.size.encode(), SIZE_PAYLOAD_OFFSET)
-            .map_err(|e| Error::io("write", &self.temp, e))?;
-        // A new file: fdatasync also writes the size, which is the only
-        // metadata a reader needs.
-        file.sync_data()
-            .map_err(|e| Error::io("fsync", &self.temp, e))?;
-        let path = self.incoming.join(self.id.as_str());
-        self.staging
-            .publish(&file, &path)
-            .map_err(|e| Error::io("rename", &path, e))?;
-        self.renamed = true;
-        drop(file);
-        if let Err(e) = self.committer.sync_dir(&self.incoming) {
-            // Not durable, so not acknowledged: the client retries, and
-            // a second copy must not be delivered as well.
-            let _ = fs::remove_file(&path);
-            return Err(e);
-        }
-        Ok(Committed {
+        let out = self.out.take().ok_or(Error::Sequence {
             id: self.id.clone(),
-            size: self.size.content_size,
+            detail: "file already closed",
+        })?;
+        let file = self.write_out(out)?;
+        Ok(Job {
+            file: Arc::new(file),
+            staging: self.staging.take(),
+            dir: self.incoming.clone(),
+            path: self.incoming.join(self.id.as_str()),
+            temp: self.temp.clone(),
+            committed: Committed {
+                id: self.id.clone(),
+                size: self.size.content_size,
+            },
+            slot: Arc::new(Slot::default()),
         })
     }
 
@@ -383,8 +415,8 @@ impl Writer {
 
 impl Drop for Writer {
     fn drop(&mut self) {
-        if !self.renamed {
-            self.staging.discard();
+        if let Some(staging) = self.staging.take() {
+            staging.discard();
         }
     }
 }
@@ -392,6 +424,7 @@ impl Drop for Writer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     fn setup() -> (tempfile::TempDir, QueueDirs, Committer) {
         let tmp = tempfile::tempdir().expect("tempdir");

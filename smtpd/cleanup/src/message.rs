@@ -200,8 +200,30 @@ impl Message {
     }
 
     /// Ends the content and decides: reject, discard, or commit the queue
-    /// file durably. Blocking (fsync); async callers use a blocking task.
-    pub fn finish(mut self) -> Result<Outcome, Error> {
+    /// file durably. Blocking (fsync); async callers use
+    /// [`Message::commit`].
+    pub fn finish(self) -> Result<Outcome, Error> {
+        match self.decide()? {
+            Decision::Done(outcome) => Ok(outcome),
+            Decision::Commit(pending) => queued(pending.wait()),
+        }
+    }
+
+    /// [`Message::finish`] for async callers: the checks and the last
+    /// writes happen now (no waiting for the disk); the future waits for
+    /// the queue's commit thread, which fsyncs.
+    pub fn commit(self) -> impl Future<Output = Result<Outcome, Error>> + Send + 'static {
+        let decision = self.decide();
+        async move {
+            match decision? {
+                Decision::Done(outcome) => Ok(outcome),
+                Decision::Commit(pending) => queued(pending.await),
+            }
+        }
+    }
+
+    /// The checks' verdict, then the outcome or the queue file's commit.
+    fn decide(mut self) -> Result<Decision, Error> {
         if !self.in_content {
             self.writer.begin_content()?;
         }
@@ -213,21 +235,17 @@ impl Message {
         }
         let id = self.writer.id().clone();
         if let Some(reply) = self.refusal(&verdict) {
-            return Ok(Outcome::Rejected { id, reply });
+            return Ok(Decision::Done(Outcome::Rejected { id, reply }));
         }
         if verdict.discard {
-            return Ok(Outcome::Discarded { id });
+            return Ok(Decision::Done(Outcome::Discarded { id }));
         }
         let filter = verdict
             .filter
             .as_ref()
             .or(self.cleanup.content_filter.as_ref());
         write_extracted(&mut self.writer, &verdict, filter)?;
-        let committed = self.writer.finish()?;
-        Ok(Outcome::Queued {
-            id: committed.id,
-            size: committed.size,
-        })
+        Ok(Decision::Commit(self.writer.commit()))
     }
 
     /// The inspector, and the rest of the message as the place its output
@@ -283,6 +301,20 @@ impl Message {
         }
         None
     }
+}
+
+/// What [`Message::decide`] leads to.
+enum Decision {
+    Done(Outcome),
+    Commit(queue::Pending),
+}
+
+fn queued(committed: Result<queue::Committed, queue::Error>) -> Result<Outcome, Error> {
+    let committed = committed?;
+    Ok(Outcome::Queued {
+        id: committed.id,
+        size: committed.size,
+    })
 }
 
 impl Given {

@@ -2,8 +2,8 @@
 //! the sans-I/O readers, into the queue (via [`crate::enqueue`]). The
 //! queue file is opened when content starts (the queue ID is logged
 //! then, `ID: client=...`), gets the recipients and our `Received:`
-//! header first, and is finished in `spawn_blocking` after the end; the
-//! reply waits for it.
+//! header first, and is finished after the end (the queue's commit
+//! thread fsyncs it); the reply waits for it.
 
 use std::time::SystemTime;
 
@@ -59,7 +59,7 @@ impl<M: Message> Sink<M> {
             (Verdict::BareNewline, _, _) => Delivery::BareNewline,
             (Verdict::Ok { .. }, Some(why), _) => Delivery::Failed(why),
             (Verdict::Ok { .. }, None, None) => Delivery::Failed("no queue file".into()),
-            (Verdict::Ok { .. }, None, Some(m)) => match enqueue::finish(m).await {
+            (Verdict::Ok { .. }, None, Some(m)) => match m.finish().await {
                 Ok(Outcome::Queued { id, size }) => Delivery::Queued { id, size },
                 Ok(Outcome::Discarded { id }) => Delivery::Discarded { id },
                 Ok(Outcome::Rejected { reply, .. }) => Delivery::Rejected(reply),
@@ -106,15 +106,12 @@ impl<B: Backend> Conn<B> {
                 error: Some("no transaction".into()),
             };
         };
-        let sender = txn.from.address.clone();
-        let opened = enqueue::open(
-            &self.backend,
-            session.origin(),
-            sender,
-            session.sender_params(),
+        let opened = self.backend.open(
+            &session.origin(),
+            &txn.from.address,
+            &session.sender_params(),
             arrival,
-        )
-        .await;
+        );
         let mut message = match opened {
             Ok(m) => m,
             Err(e) => {
