@@ -128,7 +128,7 @@ fn command_reader_parser_and_session_never_panic() {
                     }
                     Next::Line { line, used } => {
                         assert!(line.text.len() <= 512);
-                        let parsed = command::parse(&line.text, true);
+                        let parsed = command::parse(&line.text, true, false);
                         let pending = buf[used..].to_vec();
                         if session.screen(&line, parsed.verb, &pending).is_none() {
                             let _ = session.handle(parsed);

@@ -115,15 +115,15 @@ async fn names_need_a_forward_lookup_that_gives_the_address_back() {
     );
     assert_eq!(
         rcpt_from(addr, "127.0.0.6").await,
-        "550 5.7.1 Client host rejected: cannot find your hostname, [127.0.0.6]"
+        "550 5.7.25 Client host rejected: cannot find your hostname, [127.0.0.6]"
     );
     assert_eq!(
         rcpt_from(addr, "127.0.0.8").await,
-        "550 5.7.1 Client host rejected: cannot find your hostname, [127.0.0.8]"
+        "550 5.7.25 Client host rejected: cannot find your hostname, [127.0.0.8]"
     );
     assert_eq!(
         rcpt_from(addr, "127.0.0.7").await,
-        "450 4.7.1 Client host rejected: cannot find your hostname, [127.0.0.7]"
+        "450 4.7.25 Client host rejected: cannot find your hostname, [127.0.0.7]"
     );
     stop.cancel();
     server.await.expect("join").expect("serves");

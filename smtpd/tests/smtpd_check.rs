@@ -87,6 +87,22 @@ const OLDER_TABLE_LINES: &[(&str, &str, &str)] = &[(
     "spike.porcupine.org\treject name server spike.porcupine.org",
 )];
 
+/// Lines of a .ref recorded by an older Postfix than 3.7.11, whose
+/// binary answers otherwise (checked against the real one by
+/// tests/tests/seed_examples.rs): `reject_unknown_client_hostname`
+/// gives RFC 7372's 4.7.25 since Postfix 3.6; `smtpd_check.ref` and
+/// `.ref2` (not in Postfix's default test run) still say 4.7.1.
+const NEWER_REPLIES: &[(&str, &str)] = &[
+    (
+        "4.7.1 Client host rejected: cannot find your hostname",
+        "4.7.25 Client host rejected: cannot find your hostname",
+    ),
+    (
+        "5.7.1 Client host rejected: cannot find your hostname",
+        "5.7.25 Client host rejected: cannot find your hostname",
+    ),
+];
+
 /// Build `hash:smtpd_check_access` in `dir` with our postmap, as it was
 /// when `fixture`'s .ref was recorded.
 fn build_access_table(dir: &Path, fixture: &str) {
@@ -457,7 +473,10 @@ fn fixtures_replay_byte_for_byte() {
         }
         build_access_table(&scratch, name);
         let input = std::fs::read_to_string(fixture_dir().join(input)).expect("read input");
-        let want = std::fs::read_to_string(fixture_dir().join(expected)).expect("read ref");
+        let mut want = std::fs::read_to_string(fixture_dir().join(expected)).expect("read ref");
+        for (then, now) in NEWER_REPLIES {
+            want = want.replace(then, now);
+        }
         // One server and resolver (so one cache) per fixture, as each
         // .ref comes from a run of its own.
         let zone = fixture_dns::Zone::parse(&zone_for(&zone_text, name)).expect("dns-zone.txt");

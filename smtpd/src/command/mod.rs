@@ -153,4 +153,7 @@ pub enum Command {
 pub struct Parsed {
     pub verb: Verb,
     pub command: Result<Command, Reply>,
+    /// The MAIL/RCPT address argument, as sent, when it was refused as
+    /// illegal syntax (Postfix logs a warning with it).
+    pub illegal_address: Option<String>,
 }

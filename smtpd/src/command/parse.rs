@@ -11,8 +11,12 @@
 //! - parameters smtp-proto knows but Postfix does not offer (REQUIRETLS,
 //!   BY, MT-PRIORITY, BINARYMIME, RRVS, ...) get Postfix's `555 5.5.4
 //!   Unsupported option`, and ENVID/ORCPT xtext is checked strictly;
-//! - `MAIL FROM:addr` without brackets is accepted, as Postfix does with
-//!   `strict_rfc821_envelopes = no`;
+//! - the MAIL and RCPT arguments are split as Postfix's smtpd does
+//!   ([`super::token`]) and the address is taken from its token with the
+//!   RFC 822 parser (Postfix `extract_addr`): `FROM:a@b`, `FROM: <a@b>`,
+//!   `<Joe <a@b>>` and `< a@b >` work as in Postfix, and
+//!   `strict_rfc821_envelopes` refuses all but a bare `<path>` before the
+//!   parameters are looked at; smtp-proto parses only the parameters;
 //! - AUTH's unknown mechanism (smtp-proto's 0) needs no check while AUTH
 //!   is not offered.
 //!
@@ -27,12 +31,14 @@ use smtp_proto::{
 use cleanup::{BodyType, Ret, SenderParams};
 use queue::Notify;
 
-use super::{Command, MailFrom, Parsed, RcptTo, Verb};
+use address::tok822::{self, Token, Tree};
+
+use super::{Command, MailFrom, Parsed, RcptTo, Verb, token};
 use crate::reply::{self, Reply};
 
 /// Parse one command line (without its line ending). `smtputf8` is
 /// `smtputf8_enable`: without it the SMTPUTF8 parameter is unsupported.
-pub fn parse(line: &[u8], smtputf8: bool) -> Parsed {
+pub fn parse(line: &[u8], smtputf8: bool, strict: bool) -> Parsed {
     let trimmed = trim_ascii_start(line);
     let word_len = trimmed
         .iter()
@@ -43,6 +49,7 @@ pub fn parse(line: &[u8], smtputf8: bool) -> Parsed {
     let fail = |reply: Reply| Parsed {
         verb,
         command: Err(reply),
+        illegal_address: None,
     };
     if word.is_empty() || line.contains(&0) {
         return fail(reply::bad_syntax());
@@ -53,8 +60,8 @@ pub fn parse(line: &[u8], smtputf8: bool) -> Parsed {
     let args = collapse(&text[word_len..]);
     let command = match verb {
         Verb::Helo | Verb::Ehlo => helo(verb, &args),
-        Verb::Mail => mail(text, smtputf8),
-        Verb::Rcpt => rcpt(text),
+        Verb::Mail => mail(text, smtputf8, strict),
+        Verb::Rcpt => rcpt(text, strict),
         Verb::Bdat => bdat(text),
         Verb::Data => no_args(&args, Command::Data, "DATA"),
         Verb::Rset => no_args(&args, Command::Rset, "RSET"),
@@ -73,7 +80,24 @@ pub fn parse(line: &[u8], smtputf8: bool) -> Parsed {
             line: text.to_string(),
         }),
     };
-    Parsed { verb, command }
+    let illegal_address = match (&command, verb) {
+        (Err(_), Verb::Mail) => illegal_address(text, "FROM:", strict),
+        (Err(_), Verb::Rcpt) => illegal_address(text, "TO:", strict),
+        _ => None,
+    };
+    Parsed {
+        verb,
+        command,
+        illegal_address,
+    }
+}
+
+/// The address argument, when [`extract_address`] refuses it (not when
+/// the tokenizer already found it malformed: Postfix logs nothing then).
+fn illegal_address(text: &str, keyword: &str, strict: bool) -> Option<String> {
+    let (token, _) = arguments(text, keyword)?;
+    let refused = !token.malformed && extract_address(&token, strict).is_none();
+    refused.then_some(token.text)
 }
 
 fn trim_ascii_start(bytes: &[u8]) -> &[u8] {
@@ -142,68 +166,69 @@ fn proto_parse(text: &str) -> Result<Request<String>, ProtoError> {
     Request::parse(&mut owned.iter()).map(Request::into_owned)
 }
 
-/// The path between `<` and `>` after `FROM:`/`TO:`, and what follows.
-/// `None` when the line has no bracketed path.
-fn split_path(args: &str) -> Option<(&str, &str)> {
-    let start = args.find('<')?;
-    let mut quoted = false;
-    let mut escaped = false;
-    for (i, c) in args[start + 1..].char_indices() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' => escaped = true,
-            '"' => quoted = !quoted,
-            '>' if !quoted => {
-                let end = start + 1 + i;
-                return Some((&args[start + 1..end], &args[end + 1..]));
-            }
-            _ => {}
-        }
-    }
-    None
+/// The longest address accepted (RFC 5321 §4.5.3.1.3: a path of 256
+/// octets, brackets included).
+const MAX_ADDRESS: usize = 254;
+
+/// The argument of `MAIL FROM:`/`RCPT TO:` as Postfix's smtpd takes it:
+/// the token after the keyword, and the parameter tokens after that.
+/// `None` when the keyword is missing.
+fn arguments(text: &str, keyword: &str) -> Option<(token::Token, Vec<String>)> {
+    let mut tokens = token::tokens(text).into_iter().skip(1);
+    tokens
+        .next()
+        .filter(|t| t.text.eq_ignore_ascii_case(keyword))?;
+    let address = tokens.next()?;
+    Some((address, tokens.map(|t| t.text).collect()))
 }
 
-/// `<a@b` without its `>` is a bad address; no path at all is bad syntax.
-fn unclosed(args: &str, bad_address: Reply, syntax: Reply) -> Reply {
-    match args.starts_with('<') {
-        true => bad_address,
-        false => syntax,
-    }
-}
-
-/// After `MAIL FROM:`/`RCPT TO:` (case-insensitive, spaces allowed
-/// before the path), the arguments; `None` when the keyword is missing.
-fn after_keyword<'a>(text: &'a str, keyword: &str) -> Option<&'a str> {
-    let rest = text.get(4..)?.trim_start();
-    let head = rest.get(..keyword.len())?;
-    head.eq_ignore_ascii_case(keyword)
-        .then(|| rest[keyword.len()..].trim_start())
-}
-
-/// `MAIL FROM:a@b` becomes `MAIL FROM:<a@b>` (Postfix accepts it).
-fn bracket(text: &str, keyword: &str) -> Option<String> {
-    let args = after_keyword(text, keyword)?;
-    if args.starts_with('<') || args.is_empty() {
+/// Postfix's `extract_addr`: the one address in `token` (external form,
+/// maybe in `<...>`, maybe with RFC 822 phrases and comments), in
+/// internal form; `None` for more than one address, or, when `strict`,
+/// for anything but a bare `<path>`. A route (`@a,@b:user@c`) is dropped.
+fn extract_address(token: &token::Token, strict: bool) -> Option<String> {
+    if token.malformed {
         return None;
     }
-    let (addr, params) = args.split_once(' ').unwrap_or((args, ""));
-    Some(format!("{} {keyword}<{addr}> {params}", &text[..4]))
+    let raw = token.text.as_str();
+    let inner = match raw.strip_prefix('<').and_then(|t| t.strip_suffix('>')) {
+        Some(inner) => inner,
+        None => raw,
+    };
+    let text = match inner.starts_with('@') {
+        true => inner.split_once(':').map_or(inner, |(_, rest)| rest),
+        false => inner,
+    };
+    let tree = Tree::parse(text);
+    let (mut found, mut count, mut other) = (None, 0, 0);
+    for part in tree.tokens() {
+        match part {
+            Token::Address(tokens) => {
+                found = Some(tokens);
+                count += 1;
+            }
+            Token::Op('<' | '>') => {}
+            _ => other += 1,
+        }
+    }
+    if count > 1 || (strict && (other > 0 || !raw.starts_with('<'))) {
+        return None;
+    }
+    let address = found.map(|t| tok822::internalize(t)).unwrap_or_default();
+    if (strict && address.starts_with('@')) || address.len() > MAX_ADDRESS {
+        return None;
+    }
+    Some(address)
 }
 
-fn mail(text: &str, smtputf8: bool) -> Result<Command, Reply> {
-    let bracketed = bracket(text, "FROM:");
-    let text = bracketed.as_deref().unwrap_or(text);
-    let Some(args) = after_keyword(text, "FROM:") else {
-        return Err(reply::mail_syntax());
-    };
-    let Some((path, params)) = split_path(args) else {
-        return Err(unclosed(args, reply::bad_sender(), reply::mail_syntax()));
-    };
-    check_mail_params(params, smtputf8)?;
-    let from = match proto_parse(text) {
+fn mail(text: &str, smtputf8: bool, strict: bool) -> Result<Command, Reply> {
+    let (token, params) = arguments(text, "FROM:").ok_or_else(reply::mail_syntax)?;
+    let address = extract_address(&token, strict).ok_or_else(reply::bad_sender)?;
+    let params = params.join(" ");
+    check_mail_params(&params, smtputf8)?;
+    let from = match proto_parse(&format!("MAIL FROM:<> {params}")) {
         Ok(Request::Mail { from }) => from,
         Ok(_) | Err(ProtoError::SyntaxError { .. }) => return Err(reply::mail_syntax()),
-        Err(ProtoError::InvalidSenderAddress) => return Err(reply::bad_sender()),
         Err(ProtoError::InvalidParameter { param: "SIZE" }) => {
             return Err(reply::bad_size_syntax());
         }
@@ -226,24 +251,15 @@ fn mail(text: &str, smtputf8: bool) -> Result<Command, Reply> {
         _ => None,
     };
     Ok(Command::Mail(MailFrom {
-        address: address(&from.address, path),
+        address,
         params: SenderParams {
-            size: has_param(params, "SIZE").then_some(from.size as u64),
+            size: has_param(&params, "SIZE").then_some(from.size as u64),
             body,
             smtputf8: from.flags & MAIL_SMTPUTF8 != 0,
             ret,
             envid: from.env_id,
         },
     }))
-}
-
-/// smtp-proto's address, except that `<postmaster>` (which it returns as
-/// "") keeps its name.
-fn address(parsed: &str, path: &str) -> String {
-    if parsed.is_empty() && !path.trim().is_empty() {
-        return path.trim().to_string();
-    }
-    parsed.to_string()
 }
 
 fn has_param(params: &str, name: &str) -> bool {
@@ -301,23 +317,17 @@ fn is_xtext(value: &str) -> bool {
     true
 }
 
-fn rcpt(text: &str) -> Result<Command, Reply> {
-    let bracketed = bracket(text, "TO:");
-    let text = bracketed.as_deref().unwrap_or(text);
-    let Some(args) = after_keyword(text, "TO:") else {
-        return Err(reply::rcpt_syntax());
-    };
-    let Some((path, params)) = split_path(args) else {
-        return Err(unclosed(args, reply::bad_recipient(), reply::rcpt_syntax()));
-    };
-    if path.trim().is_empty() {
-        return Err(reply::bad_recipient());
-    }
-    let notify = check_rcpt_params(params)?;
-    let to = match proto_parse(text) {
+fn rcpt(text: &str, strict: bool) -> Result<Command, Reply> {
+    let (token, params) = arguments(text, "TO:").ok_or_else(reply::rcpt_syntax)?;
+    let address = extract_address(&token, strict)
+        .filter(|a| !a.is_empty())
+        .ok_or_else(reply::bad_recipient)?;
+    let params = params.join(" ");
+    let notify = check_rcpt_params(&params)?;
+    // smtp-proto parses ORCPT; the address here only fills its grammar.
+    let to = match proto_parse(&format!("RCPT TO:<postmaster> {params}")) {
         Ok(Request::Rcpt { to }) => to,
         Ok(_) | Err(ProtoError::SyntaxError { .. }) => return Err(reply::rcpt_syntax()),
-        Err(ProtoError::InvalidRecipientAddress) => return Err(reply::bad_recipient()),
         Err(ProtoError::InvalidParameter { param }) => {
             return Err(reply::bad_rcpt_parameter(param));
         }
@@ -327,7 +337,7 @@ fn rcpt(text: &str) -> Result<Command, Reply> {
         Err(_) => return Err(reply::rcpt_syntax()),
     };
     Ok(Command::Rcpt(RcptTo {
-        address: address(&to.address, path),
+        address,
         notify,
         orcpt: to.orcpt.map(|a| format!("rfc822;{a}")),
     }))
@@ -372,12 +382,12 @@ mod tests {
     use super::*;
 
     fn ok(line: &str) -> Command {
-        let parsed = parse(line.as_bytes(), true);
+        let parsed = parse(line.as_bytes(), true, false);
         parsed.command.unwrap_or_else(|r| panic!("{line}: {r}"))
     }
 
     fn err(line: &[u8]) -> String {
-        match parse(line, true).command {
+        match parse(line, true, false).command {
             Ok(c) => panic!("{line:?} parsed as {c:?}"),
             Err(r) => r.to_string(),
         }
@@ -429,6 +439,46 @@ mod tests {
             panic!()
         };
         assert_eq!(m.address, "a@b");
+    }
+
+    /// Postfix's `extract_addr`, checked against the real Postfix by
+    /// tests/tests/seed_examples.rs.
+    #[test]
+    fn rfc822_forms_and_strict_envelopes() {
+        let address = |line: &str, strict: bool| match parse(line.as_bytes(), true, strict).command
+        {
+            Ok(Command::Mail(m)) => Ok(m.address),
+            Ok(Command::Rcpt(r)) => Ok(r.address),
+            Ok(other) => panic!("{other:?}"),
+            Err(r) => Err(r.to_string()),
+        };
+        let bad_sender = Err("501 5.1.7 Bad sender address syntax".to_string());
+        assert_eq!(address("MAIL FROM:<Joe <a@b>>", false), Ok("a@b".into()));
+        assert_eq!(address("MAIL FROM:<Joe <a@b>>", true), bad_sender);
+        assert_eq!(address("MAIL FROM:< a@b >", true), Ok("a@b".into()));
+        assert_eq!(
+            address("MAIL FROM:<\"Joe Q\"@b>", true),
+            Ok("Joe Q@b".into())
+        );
+        assert_eq!(address("MAIL FROM:<@r1,@r2:a@b>", true), Ok("a@b".into()));
+        assert_eq!(address("MAIL FROM:a@b", true), bad_sender);
+        assert_eq!(
+            address("MAIL FROM:(Joe) <a@b>", false),
+            Err("555 5.5.4 Unsupported option: <a@b>".into())
+        );
+        assert_eq!(address("MAIL FROM:(Joe) <a@b>", true), bad_sender);
+        assert_eq!(
+            address("MAIL FROM:<a@b> (Joe)", true),
+            Err("555 5.5.4 Unsupported option: (Joe)".into())
+        );
+        assert_eq!(
+            address("RCPT TO:<Bob <b@c>>", true),
+            Err("501 5.1.3 Bad recipient address syntax".into())
+        );
+        assert_eq!(
+            address("RCPT TO:Bob <b@c>", false),
+            Err("555 5.5.4 Unsupported option: <b@c>".into())
+        );
     }
 
     #[test]
@@ -501,7 +551,7 @@ mod tests {
         let long = format!("MAIL FROM:<{}@b>", "x".repeat(300));
         assert_eq!(err(long.as_bytes()), "501 5.1.7 Bad sender address syntax");
         assert_eq!(
-            parse(b"MAIL FROM:<a@b> SMTPUTF8", false).command,
+            parse(b"MAIL FROM:<a@b> SMTPUTF8", false, false).command,
             Err(reply::unsupported_option("SMTPUTF8"))
         );
     }
@@ -535,7 +585,7 @@ mod tests {
                 line: "FOO bar".into()
             }
         );
-        assert_eq!(parse(b"expn x", true).verb, Verb::Unknown);
+        assert_eq!(parse(b"expn x", true, false).verb, Verb::Unknown);
         assert_eq!(ok("AUTH FOO"), Command::Auth);
     }
 }

@@ -2,9 +2,8 @@
 //! white space, except inside `<...>` (with nesting) and `"..."`, and a
 //! backslash protects the next byte; `from:` and `to:` end a token of
 //! their own, so `MAIL FROM:<a@b>` and `MAIL FROM: <a@b>` give the same
-//! three tokens. smtp-proto parses the commands; this finds the address
-//! argument exactly as Postfix sees it, for `strict_rfc821_envelopes`
-//! and the restrictions.
+//! three tokens. The MAIL and RCPT parsers use it to find the address
+//! argument and the parameters exactly as Postfix sees them.
 
 /// One token; `malformed` when a quote or bracket is never closed.
 #[derive(Debug, Clone, PartialEq, Eq)]

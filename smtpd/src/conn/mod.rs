@@ -246,7 +246,11 @@ impl<B: Backend> Conn<B> {
                 crate::log::escape(&line.text, 30)
             ));
         }
-        let parsed = command::parse(&line.text, self.settings.smtputf8);
+        let parsed = command::parse(
+            &line.text,
+            self.settings.smtputf8,
+            self.settings.strict_rfc821_envelopes,
+        );
         let pending = if parsed.verb == command::Verb::Bdat {
             &[][..]
         } else {

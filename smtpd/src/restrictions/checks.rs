@@ -249,7 +249,14 @@ fn unknown_client(ctx: &mut Ctx<'_>, status: super::NameStatus, what: &str, addr
         _ => ctx.engine.settings.codes.unknown_client,
     };
     let text = format!("Client host rejected: cannot find your {what}, [{addr}]");
-    ctx.reject(ErrorClass::Policy, code, "4.7.1", text)
+    // RFC 7372: 4.7.25 "reverse DNS validation failed" for the verified
+    // name; the reverse name keeps 4.7.1 (Postfix 3.7).
+    let dsn = if what == "hostname" {
+        "4.7.25"
+    } else {
+        "4.7.1"
+    };
+    ctx.reject(ErrorClass::Policy, code, dsn, text)
 }
 
 fn helo(ctx: &mut Ctx<'_>, f: fn(&mut Ctx<'_>, &str) -> Step) -> Step {

@@ -8,8 +8,8 @@
 //! - [`access`] is `check_*_access`: key search orders and result actions;
 //!   `server_access` the `check_*_{a,mx,ns}_access` variants;
 //! - `generic` evaluates a list and rejects; `checks` and `dnsbl` hold
-//!   the other restrictions; [`resolve`] classifies addresses;
-//!   [`envelope`] is `strict_rfc821_envelopes`.
+//!   the other restrictions; [`resolve`] classifies addresses
+//!   (`strict_rfc821_envelopes` is the command parser's, as in Postfix).
 //!
 //! How a session uses it: build one [`Engine`] per configuration
 //! ([`Engine::from_config`] with a [`Dns`]; log [`Engine::warnings`] once)
@@ -24,6 +24,7 @@
 //! carries HOLD, DISCARD, FILTER, REDIRECT, BCC and PREPEND to enqueue.
 
 pub mod access;
+mod answer_cache;
 mod blocking;
 mod checks;
 mod context;
@@ -31,7 +32,6 @@ pub mod dns;
 mod dns_checks;
 mod dns_filter;
 mod dnsbl;
-pub mod envelope;
 #[cfg(test)]
 pub(crate) mod fixture_dns;
 mod generic;

@@ -24,6 +24,7 @@ use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::{Name, RData, RecordType};
 use hickory_resolver::{TokioResolver, lookup};
 
+use super::answer_cache::AnswerCache;
 use super::dns::{Dns, Lookup};
 use super::hosts::{HostsFile, LoopbackPtr};
 
@@ -86,6 +87,7 @@ pub struct Resolver {
     /// does not (see `hosts`).
     hosts: HostsFile,
     loopback: LoopbackPtr,
+    cache: AnswerCache,
 }
 
 impl std::fmt::Debug for Resolver {
@@ -142,6 +144,7 @@ impl Resolver {
             resolver,
             hosts: HostsFile::system(),
             loopback,
+            cache: AnswerCache::default(),
         })
     }
 
@@ -151,8 +154,17 @@ impl Resolver {
         let Some(runtime) = &self.runtime else {
             return Lookup::TempFail;
         };
+        if let Some(answer) = self.cache.get(&name, rtype) {
+            return answer;
+        }
         let result = runtime.block_on(self.resolver.lookup(name.as_str(), rtype));
-        classify(result, rtype)
+        let ttl = result
+            .as_ref()
+            .ok()
+            .and_then(|found| found.answers().iter().map(|r| r.ttl).min());
+        let answer = classify(result, rtype);
+        self.cache.put(&name, rtype, &answer, ttl);
+        answer
     }
 }
 

@@ -17,11 +17,11 @@ pub(super) fn mail(s: &mut Session, from: Result<MailFrom, Reply>) -> Response {
     }
     let from = match from {
         Ok(from) => from,
-        Err(r) => return fail(s, r),
+        Err(r) => {
+            s.warn_illegal_address("MAIL");
+            return fail(s, r);
+        }
     };
-    if !s.is_strict_enough() {
-        return fail(s, reply::bad_sender());
-    }
     if !from.address.is_ascii() && !from.params.smtputf8 {
         let r = reply::needs_smtputf8("sender");
         s.log_reject("MAIL", &r, &format!("from=<{}>", from.address));

@@ -131,9 +131,8 @@ pub struct Session {
     access_denied: bool,
     /// Added to the next reply's delay (the `sleep` restriction).
     sleep: Duration,
-    /// The address argument of the MAIL or RCPT line being handled, as
-    /// sent (for `strict_rfc821_envelopes`).
-    raw_path: Option<String>,
+    /// The MAIL/RCPT address the parser refused, for the warning.
+    illegal_address: Option<String>,
 }
 
 impl Session {
@@ -158,7 +157,7 @@ impl Session {
             checks,
             access_denied: false,
             sleep: Duration::ZERO,
-            raw_path: None,
+            illegal_address: None,
         }
     }
 
@@ -224,6 +223,7 @@ impl Session {
             return self.respond(verb, reply::starttls_first(), Next::Continue);
         }
         let command = parsed.command;
+        self.illegal_address = parsed.illegal_address;
         match verb {
             Verb::Helo => helo::helo(
                 self,
@@ -308,10 +308,6 @@ impl Session {
     pub fn screen(&mut self, line: &Line<'_>, verb: Verb, pending: &[u8]) -> Option<Response> {
         // For reject_unauth_pipelining.
         self.checks.pipelined = !pending.is_empty();
-        self.raw_path = match verb {
-            Verb::Mail | Verb::Rcpt => restrict::path_argument(&line.text),
-            _ => None,
-        };
         if line.bare_lf && self.mode == Mode::Reject {
             self.log().info(format_args!(
                 "NOQUEUE: reject: {} from {}: bare <LF> received; proto={}",

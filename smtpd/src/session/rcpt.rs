@@ -22,11 +22,11 @@ pub(super) fn rcpt(s: &mut Session, to: Result<RcptTo, Reply>) -> Response {
     }
     let to = match to {
         Ok(to) => to,
-        Err(r) => return s.respond(Verb::Rcpt, r, Next::Continue),
+        Err(r) => {
+            s.warn_illegal_address("RCPT");
+            return s.respond(Verb::Rcpt, r, Next::Continue);
+        }
     };
-    if !s.is_strict_enough() {
-        return s.respond(Verb::Rcpt, reply::bad_recipient(), Next::Continue);
-    }
     if !to.address.is_ascii() && !txn.from.params.smtputf8 {
         let r = reply::needs_smtputf8("recipient");
         let envelope = format!("from=<{}> to=<{}>", txn.from.address, to.address);

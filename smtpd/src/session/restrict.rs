@@ -11,17 +11,6 @@ use crate::restrictions::{self, Engine, Level, Outcome, Verdict};
 
 use super::Session;
 
-/// The address argument of a MAIL FROM or RCPT TO line as Postfix's
-/// smtpd takes it: the token after `FROM:`/`TO:` (the rest are
-/// parameters). `None` if there is none.
-pub(super) fn path_argument(line: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(line);
-    let mut tokens = crate::command::token::tokens(&text).into_iter();
-    let _verb = tokens.next()?;
-    tokens.next().filter(|t| t.text.ends_with(':'))?;
-    tokens.next().map(|t| t.text)
-}
-
 /// The engine's view of `client`.
 pub(super) fn state_for(client: &Client) -> restrictions::State {
     let mut state = restrictions::State::new(restrictions::Client {
@@ -107,14 +96,14 @@ impl Session {
         &self.checks.actions
     }
 
-    /// `strict_rfc821_envelopes`: is the MAIL/RCPT argument a bare
-    /// `<path>`? Always when the parameter is off.
-    pub(super) fn is_strict_enough(&self) -> bool {
-        !self.settings.strict_rfc821_envelopes
-            || self
-                .raw_path
-                .as_deref()
-                .is_some_and(restrictions::envelope::is_strict_path)
+    /// Postfix's warning for a MAIL/RCPT address the parser refused.
+    pub(super) fn warn_illegal_address(&mut self, command: &str) {
+        if let Some(address) = self.illegal_address.take() {
+            self.log().warning(format_args!(
+                "Illegal address syntax from {} in {command} command: {address}",
+                self.client.namaddr()
+            ));
+        }
     }
 
     /// The transaction is over (RSET, HELO, the end of a message): the
@@ -146,22 +135,5 @@ impl Session {
     pub fn check_end_of_data(&mut self) -> Option<Reply> {
         self.last = "END-OF-MESSAGE";
         self.restrict(|e, st| e.check_end_of_data(st))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::path_argument;
-
-    #[test]
-    fn the_path_ends_at_the_parameters() {
-        let arg = |l: &str| path_argument(l.as_bytes());
-        assert_eq!(arg("MAIL FROM:<a@b> SIZE=1").as_deref(), Some("<a@b>"));
-        assert_eq!(arg("RCPT TO: <\"a b\"@c>").as_deref(), Some("<\"a b\"@c>"));
-        assert_eq!(arg("MAIL FROM:<Joe <a@b>>").as_deref(), Some("<Joe <a@b>>"));
-        assert_eq!(arg("MAIL FROM:a@b").as_deref(), Some("a@b"));
-        assert_eq!(arg("MAIL FROM:<a@b> (x)").as_deref(), Some("<a@b>"));
-        assert_eq!(arg("MAIL FROM: <a@b>").as_deref(), Some("<a@b>"));
-        assert_eq!(arg("NOOP"), None);
     }
 }

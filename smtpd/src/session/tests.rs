@@ -11,7 +11,8 @@ fn session(overrides: &[(&str, &str)]) -> Session {
 }
 
 fn say(s: &mut Session, line: &str) -> Response {
-    s.handle(parse(line.as_bytes(), true))
+    let strict = s.settings.strict_rfc821_envelopes;
+    s.handle(parse(line.as_bytes(), true, strict))
 }
 
 fn text(r: &Response) -> String {
