@@ -3,6 +3,7 @@
 //! synchronous from the engine's point of view: an implementation
 //! answers from its cache, or blocks the (blocking-pool) caller.
 
+use std::cell::Cell;
 use std::net::{IpAddr, Ipv4Addr};
 
 use super::context::{Client, NameStatus};
@@ -73,6 +74,36 @@ pub trait Dns: Send + Sync {
             Lookup::TempFail => Lookup::TempFail,
         }
     }
+}
+
+thread_local! {
+    /// `Some` while a check runs where it must not wait
+    /// ([`without_waiting`]); `Some(true)` once something would have.
+    static NO_WAIT: Cell<Option<bool>> = const { Cell::new(None) };
+}
+
+/// Run `f` with every lookup answered from memory only. `None` when a
+/// lookup (a DNS answer not cached, a policy server) would have had to
+/// wait: what `f` did is then void, and it must run again where waiting
+/// is allowed. Most checks of a busy gatekeeper are answered from the
+/// cache, so they need no blocking thread.
+pub fn without_waiting<R>(f: impl FnOnce() -> R) -> Option<R> {
+    let previous = NO_WAIT.replace(Some(false));
+    let result = f();
+    let waited = NO_WAIT.replace(previous) == Some(true);
+    (!waited).then_some(result)
+}
+
+/// For a lookup about to wait: `true` (and the running check is void)
+/// when waiting is not allowed now, inside [`without_waiting`].
+pub(crate) fn must_not_wait() -> bool {
+    NO_WAIT.with(|flag| match flag.get() {
+        Some(_) => {
+            flag.set(Some(true));
+            true
+        }
+        None => false,
+    })
 }
 
 /// No DNS at all: every lookup gives the same answer, `NotFound` or
@@ -195,4 +226,18 @@ pub fn client(dns: &dyn Dns, addr: IpAddr) -> (Client, Option<String>) {
         client.name = ptr;
     }
     (client, warning)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pass_that_would_wait_is_void() {
+        assert_eq!(without_waiting(|| 1), Some(1));
+        assert_eq!(without_waiting(must_not_wait), None);
+        // After the pass, waiting is allowed again.
+        assert!(!must_not_wait());
+        assert_eq!(without_waiting(|| without_waiting(|| 2)), Some(Some(2)));
+    }
 }

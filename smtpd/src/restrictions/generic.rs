@@ -202,6 +202,10 @@ impl Ctx<'_> {
         if warned.contains(&r) {
             return false;
         }
+        // A pass that is run again (it may not wait) warns then.
+        if super::dns::must_not_wait() {
+            return false;
+        }
         warned.push(r);
         true
     }

@@ -157,6 +157,9 @@ impl Resolver {
         if let Some(answer) = self.cache.get(&name, rtype) {
             return answer;
         }
+        if super::dns::must_not_wait() {
+            return Lookup::TempFail;
+        }
         let result = runtime.block_on(self.resolver.lookup(name.as_str(), rtype));
         let ttl = result
             .as_ref()

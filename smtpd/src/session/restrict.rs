@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::client::Client;
 use crate::reply::Reply;
-use crate::restrictions::{self, Engine, Level, Outcome, Verdict};
+use crate::restrictions::{self, Engine, Level, Outcome, Verdict, dns};
 
 use super::Session;
 
@@ -57,15 +57,14 @@ impl Session {
     /// `sleep`, and return the reply if it rejects.
     pub(super) fn restrict(
         &mut self,
-        check: impl FnOnce(&Engine, &mut restrictions::State) -> Outcome,
+        check: impl Fn(&Engine, &mut restrictions::State) -> Outcome,
     ) -> Option<Reply> {
         let settings = std::sync::Arc::clone(&self.settings);
         let engine = settings.restrictions.as_ref()?;
         self.checks.protocol = self.protocol().to_string();
-        let checks = &mut self.checks;
         let outcome = match engine.may_block() {
-            true => blocking(|| check(engine, checks)),
-            false => check(engine, checks),
+            true => self.check_off_the_workers(engine, check),
+            false => check(engine, &mut self.checks),
         };
         for line in &outcome.log {
             match line.level {
@@ -79,6 +78,23 @@ impl Session {
             Verdict::Accept => None,
             Verdict::Reject(reply) => Some(reply),
         }
+    }
+
+    /// A check that may wait on the network: first from cached answers
+    /// only, on this worker; if something would have waited, again from
+    /// the state before, where blocking is allowed.
+    fn check_off_the_workers(
+        &mut self,
+        engine: &Engine,
+        check: impl Fn(&Engine, &mut restrictions::State) -> Outcome,
+    ) -> Outcome {
+        let before = self.checks.clone();
+        if let Some(outcome) = dns::without_waiting(|| check(engine, &mut self.checks)) {
+            return outcome;
+        }
+        self.checks = before;
+        let checks = &mut self.checks;
+        blocking(|| check(engine, checks))
     }
 
     /// The delay of a reply, with what the `sleep` restriction asked for.
