@@ -7,10 +7,6 @@
 # While iterating: SIZES="4096" SESSIONS="10 50" narrow the table, IDLE 0
 # skips part 2, CARGO_TARGET_DIR is honoured, and SMTPD=path runs that
 # binary instead of building one (to compare two builds).
-# PEERNAME_LOOKUP=no sets smtpd_peername_lookup = no in both servers: the
-# names of 127.0.0.1 then cost no DNS query (ours may ask the network's
-# server about a name from /etc/hosts, which makes its figures depend on
-# that server).
 #
 # 1. accept rate: smtp-source (Debian's postfix package) sends MESSAGES
 #    messages of 4 KB and of 100 KB (a fifth as many), over 1, 10 and 50
@@ -58,9 +54,7 @@ cleanup() {
 trap cleanup EXIT
 ulimit -n "$(ulimit -Hn)"
 
-lookup=${PEERNAME_LOOKUP:-yes}
-scripts/real-postfix start "$work/real" "$real_port" 'smtpd_client_connection_count_limit = 0' 'default_process_limit = 1100' \
-    "smtpd_peername_lookup = $lookup"
+scripts/real-postfix start "$work/real" "$real_port" 'smtpd_client_connection_count_limit = 0' 'default_process_limit = 1100'
 
 mkdir -p "$work/ours/etc" "$work/ours/spool"
 # The queue directories, as `postfix start` will make them (issue 5).
@@ -74,7 +68,6 @@ mydestination =
 mynetworks = 127.0.0.0/8
 smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
 smtpd_client_connection_count_limit = 0
-smtpd_peername_lookup = $lookup
 MAIN
 scripts/with-listener "127.0.0.1:$our_port" "$smtpd_bin" -c "$work/ours/etc" 2> "$work/ours/log" &
 our_pid=$!
