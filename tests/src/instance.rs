@@ -158,6 +158,27 @@ impl Instance {
             .expect("run our postfix")
     }
 
+    /// Our `master -d -c etc` in the foreground, once it says `daemon
+    /// started`.
+    ///
+    /// # Panics
+    /// If it does not start within 30 seconds.
+    pub fn start_master(&self) -> Daemon {
+        let mut cmd = self.command("master");
+        cmd.arg("-d").arg("-c").arg(self.config_dir());
+        let log = self.log_dir().join("master.log");
+        let master = Daemon::spawn(cmd, log).unwrap_or_else(|e| panic!("{e}"));
+        let ready = format!(
+            "postfix/master[{}]: daemon started -- version 3.7.11, configuration {}",
+            master.pid(),
+            self.config_dir().display()
+        );
+        master
+            .wait_for_line(&ready, Duration::from_secs(30))
+            .unwrap_or_else(|e| panic!("{e}"));
+        master
+    }
+
     /// A guard that kills the master of this instance (its process group)
     /// when dropped, so that a test failing half-way leaves nothing
     /// running.

@@ -30,23 +30,6 @@ fn instance_with(builder: e2e::instance::Builder) -> Instance {
     builder.param("service_throttle_time", "1s").build()
 }
 
-/// `master -d -c etc`, once it says `daemon started`.
-fn start_master(inst: &Instance) -> Daemon {
-    let mut cmd = inst.command("master");
-    cmd.arg("-d").arg("-c").arg(inst.config_dir());
-    let log = inst.log_dir().join("master.log");
-    let master = Daemon::spawn(cmd, log).unwrap_or_else(|e| panic!("{e}"));
-    let ready = format!(
-        "postfix/master[{}]: daemon started -- version 3.7.11, configuration {}",
-        master.pid(),
-        inst.config_dir().display()
-    );
-    master
-        .wait_for_line(&ready, WAIT)
-        .unwrap_or_else(|e| panic!("{e}"));
-    master
-}
-
 /// The pids of smtpd processes that said `ready`, in order.
 fn smtpd_pids(master: &Daemon) -> Vec<u32> {
     master
@@ -95,7 +78,7 @@ fn line_seen(master: &Daemon, line: &str) {
 #[test]
 fn master_restarts_smtpd_reloads_without_dropping_sessions_and_stops() {
     let inst = instance();
-    let master = start_master(&inst);
+    let master = inst.start_master();
     let mpid = master.pid();
     let bin = e2e::our_binary("smtpd");
     let bin_dir = bin.parent().unwrap().display().to_string();
@@ -210,7 +193,7 @@ fn a_second_master_is_refused_and_test_mode_sees_the_first() {
             .code()
     };
     assert_eq!(test_mode(&inst), Some(0));
-    let master = start_master(&inst);
+    let master = inst.start_master();
     assert_eq!(test_mode(&inst), Some(1));
     let second = inst.command("master").arg("-d").output().expect("master");
     assert_eq!(second.status.code(), Some(1));
@@ -240,7 +223,7 @@ fn as_root_smtpd_runs_as_mail_owner_and_master_as_root() {
     let inst = instance();
     let (user, group) = e2e::instance::system_accounts();
     let owner = User::from_name(&user).unwrap().unwrap();
-    let master = start_master(&inst);
+    let master = inst.start_master();
     let smtpd = nth_smtpd(&master, 1);
     let (uid, gid) = (owner.uid.as_raw(), owner.gid.as_raw());
     assert_eq!(
@@ -276,7 +259,7 @@ fn a_failing_service_is_throttled_and_retried() {
         include_str!("../templates/master.cf")
     );
     let inst = instance_with(Instance::builder().master_cf(&template));
-    let master = start_master(&inst);
+    let master = inst.start_master();
     let mpid = master.pid();
     let exit = |l: &String| {
         l.starts_with(&format!(
@@ -327,7 +310,7 @@ fn reload(master: &Daemon, inst: &Instance) {
 fn reload_applies_main_cf_and_master_cf_changes() {
     let second_port = e2e::free_port();
     let inst = instance_with(Instance::builder().placeholder("port2", &second_port.to_string()));
-    let master = start_master(&inst);
+    let master = inst.start_master();
     assert!(banner(&inst.smtp_addr()).starts_with("220 mail.example.test ESMTP"));
 
     inst.set_param("smtpd_banner", "$myhostname ESMTP reloaded");
@@ -368,7 +351,7 @@ fn a_bare_port_listens_on_ipv4_and_ipv6_loopback() {
             .master_cf(&template)
             .param("inet_protocols", "all"),
     );
-    let master = start_master(&inst);
+    let master = inst.start_master();
     nth_smtpd(&master, 2);
     let port = inst.port();
     assert!(banner(&format!("127.0.0.1:{port}")).starts_with("220 "));
@@ -458,7 +441,7 @@ fn maxproc_bounds_concurrent_sessions_and_the_next_client_waits() {
     );
     assert_ne!(template, include_str!("../templates/master.cf"));
     let inst = instance_with(Instance::builder().master_cf(&template));
-    let master = start_master(&inst);
+    let master = inst.start_master();
     let smtpd = nth_smtpd(&master, 1);
     let mut one = Dialogue::open(&inst.smtp_addr());
     let mut two = Dialogue::open(&inst.smtp_addr());
@@ -538,7 +521,7 @@ fn with_chroot_y_smtpd_runs_jailed_in_the_queue_as_mail_owner() {
     );
     assert_ne!(template, include_str!("../templates/master.cf"));
     let inst = instance_with(Instance::builder().master_cf(&template));
-    let master = start_master(&inst);
+    let master = inst.start_master();
     let smtpd = nth_smtpd(&master, 1);
     let queue = std::fs::canonicalize(inst.queue_dir()).unwrap();
     let link = |what: &str| std::fs::read_link(format!("/proc/{smtpd}/{what}")).unwrap();
@@ -636,7 +619,7 @@ fn debian_master_cf_loads_and_fifo_dgram_and_pass_services_get_their_sockets() {
     let sleeper = inst.path("data/sleeper");
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&sleeper, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let master = start_master(&inst);
+    let master = inst.start_master();
     let id = send(&inst, 1);
     assert!(queued(&inst, &id));
     let lines = master.lines();

@@ -27,23 +27,6 @@ fn instance() -> Instance {
         .build()
 }
 
-/// `master -d -c etc`, once it says `daemon started`.
-fn start_master(inst: &Instance) -> Daemon {
-    let mut cmd = inst.command("master");
-    cmd.arg("-d").arg("-c").arg(inst.config_dir());
-    let log = inst.log_dir().join("master.log");
-    let master = Daemon::spawn(cmd, log).unwrap_or_else(|e| panic!("{e}"));
-    let ready = format!(
-        "postfix/master[{}]: daemon started -- version 3.7.11, configuration {}",
-        master.pid(),
-        inst.config_dir().display()
-    );
-    master
-        .wait_for_line(&ready, WAIT)
-        .unwrap_or_else(|e| panic!("{e}"));
-    master
-}
-
 /// Waits for the `n`th smtpd to say `ready`; returns its pid.
 fn nth_smtpd(master: &Daemon, n: usize) -> u32 {
     wait_until(&format!("smtpd number {n}"), WAIT, || {
@@ -112,7 +95,7 @@ fn nothing_logged_about(master: &Daemon, pid: u32) {
 #[test]
 fn an_idle_smtpd_exits_and_the_next_client_starts_one() {
     let inst = instance();
-    let master = start_master(&inst);
+    let master = inst.start_master();
     let first = nth_smtpd(&master, 1);
     exited(first);
     wait_until("no smtpd", WAIT, || {
@@ -156,7 +139,7 @@ fn an_idle_smtpd_exits_and_the_next_client_starts_one() {
 #[test]
 fn a_crashed_smtpd_is_logged_and_started_again_at_once() {
     let inst = instance();
-    let master = start_master(&inst);
+    let master = inst.start_master();
     let mpid = master.pid();
     let first = nth_smtpd(&master, 1);
     // An open session keeps it past max_idle and past the two seconds

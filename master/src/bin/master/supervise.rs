@@ -467,16 +467,12 @@ mod tests {
         assert!(listener.accept().is_err(), "one wake-up only");
     }
 
-    /// Reload keeps the socket, starts a new child and drains the old
-    /// one; a service that goes has its child stopped and socket removed.
-    #[test]
-    fn reload_replaces_children_and_removed_services_stop() {
-        let _children = children_lock();
-        let dir = tempfile::tempdir().unwrap();
-        let program = dir.path().join("daemon");
-        std::fs::write(&program, "#!/bin/sh\nexec sleep 30\n").unwrap();
+    /// A unix service at `dir/svc` whose program is the shell `script`.
+    fn unix_service(dir: &std::path::Path, script: &str) -> (Plan, PathBuf, Settings) {
+        let program = dir.join("daemon");
+        std::fs::write(&program, format!("#!/bin/sh\n{script}\n")).unwrap();
         std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let socket = dir.path().join("svc");
+        let socket = dir.join("svc");
         let plan = Plan::Run(Service {
             id: "svc/unix".to_owned(),
             program,
@@ -490,6 +486,16 @@ mod tests {
             throttle: Duration::from_secs(60),
             credentials: None,
         };
+        (plan, socket, settings)
+    }
+
+    /// Reload keeps the socket, starts a new child and drains the old
+    /// one; a service that goes has its child stopped and socket removed.
+    #[test]
+    fn reload_replaces_children_and_removed_services_stop() {
+        let _children = children_lock();
+        let dir = tempfile::tempdir().unwrap();
+        let (plan, socket, settings) = unix_service(dir.path(), "exec sleep 30");
         let mut sup = Supervisor::new(settings.clone());
         assert!(
             sup.apply(settings.clone(), std::slice::from_ref(&plan))
@@ -528,23 +534,7 @@ mod tests {
         use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
         let _children = children_lock();
         let dir = tempfile::tempdir().unwrap();
-        let program = dir.path().join("daemon");
-        std::fs::write(&program, "#!/bin/sh\nexit 0\n").unwrap();
-        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let socket = dir.path().join("svc");
-        let plan = Plan::Run(Service {
-            id: "svc/unix".to_owned(),
-            program,
-            args: vec![],
-            unprivileged: true,
-            chroot: false,
-            wakeup: None,
-            endpoints: vec![Endpoint::Unix(socket.clone())],
-        });
-        let settings = Settings {
-            throttle: Duration::from_secs(60),
-            credentials: None,
-        };
+        let (plan, socket, settings) = unix_service(dir.path(), "exit 0");
         let mut sup = Supervisor::new(settings.clone());
         assert!(sup.apply(settings, &[plan]).is_empty());
         sup.commit();
