@@ -94,7 +94,8 @@ pub async fn serve<S, B>(
 }
 
 /// The client's names (`smtpd_peername_lookup`), before the banner as
-/// Postfix does; on a blocking thread when the resolver may block.
+/// Postfix does: from /etc/hosts and cached answers on this worker when
+/// they suffice, else on a blocking thread.
 async fn look_up_names(settings: &Arc<Settings>, client: Client) -> Client {
     if !settings.peername_lookup {
         return client.without_lookup();
@@ -103,17 +104,18 @@ async fn look_up_names(settings: &Arc<Settings>, client: Client) -> Client {
         return client;
     };
     let addr = client.addr;
-    let found = if engine.dns().may_block() {
-        let shared = Arc::clone(settings);
-        tokio::task::spawn_blocking(move || {
-            let engine = shared.restrictions.as_ref()?;
-            Some(dns::client(engine.dns(), addr))
-        })
-        .await
-        .ok()
-        .flatten()
-    } else {
-        Some(dns::client(engine.dns(), addr))
+    let found = match dns::without_waiting(|| dns::client(engine.dns(), addr)) {
+        Some(found) => Some(found),
+        None => {
+            let shared = Arc::clone(settings);
+            tokio::task::spawn_blocking(move || {
+                let engine = shared.restrictions.as_ref()?;
+                Some(dns::client(engine.dns(), addr))
+            })
+            .await
+            .ok()
+            .flatten()
+        }
     };
     let Some((names, warning)) = found else {
         return client;

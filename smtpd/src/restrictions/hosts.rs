@@ -87,6 +87,9 @@ impl LoopbackPtr {
     /// The PTR records of `name`, asking each server in turn,
     /// `attempts` rounds; a server that times out or fails is skipped.
     pub(super) fn lookup(&self, name: &Name) -> Lookup<Vec<RData>> {
+        if super::dns::must_not_wait() {
+            return Lookup::TempFail;
+        }
         let query = Query::query(name.clone(), RecordType::PTR);
         for _ in 0..self.attempts.max(1) {
             for server in &self.servers {
