@@ -304,6 +304,28 @@ impl Daemon {
         self.output.lock().lines.clone()
     }
 
+    /// The pids of the `program` processes that logged `ready` here
+    /// (`postfix/smtpd[PID]: ready` in a master's output), in order.
+    pub fn ready_pids(&self, program: &str) -> Vec<u32> {
+        let prefix = format!("postfix/{program}[");
+        self.lines()
+            .iter()
+            .filter_map(|l| l.strip_prefix(&prefix)?.strip_suffix("]: ready"))
+            .filter_map(|pid| pid.parse().ok())
+            .collect()
+    }
+
+    /// Waits up to `timeout` for the `n`th `program` process (from 1) to
+    /// be ready; its pid.
+    ///
+    /// # Panics
+    /// If it is not ready in time.
+    pub fn nth_ready(&self, program: &str, n: usize, timeout: Duration) -> u32 {
+        crate::wait_until(&format!("{program} number {n}"), timeout, || {
+            self.ready_pids(program).get(n - 1).copied()
+        })
+    }
+
     /// What a failed test prints: the daemon's output, framed.
     pub fn report(&self) -> String {
         let lines = self.lines();

@@ -30,21 +30,9 @@ fn instance_with(builder: e2e::instance::Builder) -> Instance {
     builder.param("service_throttle_time", "1s").build()
 }
 
-/// The pids of smtpd processes that said `ready`, in order.
-fn smtpd_pids(master: &Daemon) -> Vec<u32> {
-    master
-        .lines()
-        .iter()
-        .filter_map(|l| l.strip_prefix("postfix/smtpd[")?.strip_suffix("]: ready"))
-        .filter_map(|pid| pid.parse().ok())
-        .collect()
-}
-
 /// Waits for the `n`th smtpd to be ready and returns its pid.
 fn nth_smtpd(master: &Daemon, n: usize) -> u32 {
-    wait_until(&format!("smtpd number {n}"), WAIT, || {
-        smtpd_pids(master).get(n - 1).copied()
-    })
+    master.nth_ready("smtpd", n, WAIT)
 }
 
 /// Sends one message; returns its queue ID.

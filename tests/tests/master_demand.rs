@@ -29,14 +29,7 @@ fn instance() -> Instance {
 
 /// Waits for the `n`th smtpd to say `ready`; returns its pid.
 fn nth_smtpd(master: &Daemon, n: usize) -> u32 {
-    wait_until(&format!("smtpd number {n}"), WAIT, || {
-        master
-            .lines()
-            .iter()
-            .filter_map(|l| l.strip_prefix("postfix/smtpd[")?.strip_suffix("]: ready"))
-            .filter_map(|pid| pid.parse().ok())
-            .nth(n - 1)
-    })
+    master.nth_ready("smtpd", n, WAIT)
 }
 
 /// The live smtpd children of `parent` (from /proc).
