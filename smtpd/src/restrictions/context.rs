@@ -64,6 +64,16 @@ pub struct TlsPeer {
     pub pkey_fingerprint: String,
 }
 
+/// The session's TLS, as policy servers see it (`encryption_*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Encryption {
+    /// `TLSv1.3`
+    pub protocol: String,
+    pub cipher: String,
+    /// Symmetric key bits.
+    pub keysize: u16,
+}
+
 /// A deferred decision (`defer_if_permit`, `defer_if_reject`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Pending {
@@ -98,6 +108,8 @@ pub struct State {
     /// `NOQUEUE` until the message has a queue id.
     pub queue_id: String,
     pub tls: Option<TlsPeer>,
+    /// Set once STARTTLS succeeded.
+    pub encryption: Option<Encryption>,
     /// The SASL login name once AUTH succeeded.
     pub sasl_username: Option<String>,
     /// The client sent more commands before this one's reply
@@ -139,6 +151,7 @@ impl State {
             protocol: "ESMTP".to_string(),
             queue_id: "NOQUEUE".to_string(),
             tls: None,
+            encryption: None,
             sasl_username: None,
             pipelined: false,
             sleep: 0,

@@ -51,7 +51,7 @@ use std::fmt;
 
 use queue::reply::Reply;
 
-pub use context::{Actions, Client, NameStatus, State, TlsPeer};
+pub use context::{Actions, Client, Encryption, NameStatus, State, TlsPeer};
 pub use dns::{Dns, Lookup, NoDns};
 pub use settings::{Error, Settings};
 

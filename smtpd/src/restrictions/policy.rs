@@ -432,6 +432,8 @@ pub(crate) fn arguments<'a>(lists: impl IntoIterator<Item = &'a [String]>) -> Ve
 fn attributes(ctx: &Ctx<'_>, clients: &Clients, service: &Service) -> Vec<(&'static str, String)> {
     let s = &ctx.state;
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    let tls =
+        |f: fn(&super::Encryption) -> String| s.encryption.as_ref().map(f).unwrap_or_default();
     let where_ = s.command();
     let count = match where_ {
         "DATA" | "END-OF-MESSAGE" => s.recipient_count,
@@ -481,9 +483,14 @@ fn attributes(ctx: &Ctx<'_>, clients: &Clients, service: &Service) -> Vec<(&'sta
         ("ccert_issuer", String::new()),
         ("ccert_fingerprint", cert),
         ("ccert_pubkey_fingerprint", pkey),
-        ("encryption_protocol", String::new()),
-        ("encryption_cipher", String::new()),
-        ("encryption_keysize", "0".to_string()),
+        ("encryption_protocol", tls(|e| e.protocol.clone())),
+        ("encryption_cipher", tls(|e| e.cipher.clone())),
+        (
+            "encryption_keysize",
+            s.encryption
+                .as_ref()
+                .map_or_else(|| "0".to_string(), |e| e.keysize.to_string()),
+        ),
         ("policy_context", service.options.policy_context.clone()),
         ("compatibility_level", clients.compatibility_level.clone()),
         ("mail_version", clients.mail_version.clone()),

@@ -172,6 +172,11 @@ fn policy_requests_carry_the_session_facts() {
     // The session names each transaction (`instance`) at MAIL.
     state.size = 1234;
     state.instance = "first".to_string();
+    state.encryption = Some(Encryption {
+        protocol: "TLSv1.3".to_string(),
+        cipher: "TLS_AES_256_GCM_SHA384".to_string(),
+        keysize: 256,
+    });
     e.check_mail(&mut state, "a@outside.test");
     e.check_rcpt(&mut state, "one@example.com");
     e.check_rcpt(&mut state, "two@example.com");
@@ -240,6 +245,9 @@ fn policy_requests_carry_the_session_facts() {
         ("server_port", "25"),
         ("size", "1234"),
         ("instance", "first"),
+        ("encryption_protocol", "TLSv1.3"),
+        ("encryption_cipher", "TLS_AES_256_GCM_SHA384"),
+        ("encryption_keysize", "256"),
         ("policy_context", "submission"),
     ] {
         assert_eq!(get(first, name), value, "{name}");

@@ -461,12 +461,18 @@ impl Session {
     /// The TLS handshake succeeded: forget everything said before it
     /// (RFC 3207 §4.2).
     pub fn tls_started(&mut self, info: TlsInfo) {
+        let encryption = crate::restrictions::Encryption {
+            protocol: info.protocol.clone(),
+            cipher: info.cipher.clone(),
+            keysize: info.bits,
+        };
         self.tls = Some(info);
         self.helo = None;
         self.esmtp = false;
         self.pipelining = false;
         self.state = State::Idle;
         self.checks = restrict::state_for(&self.client);
+        self.checks.encryption = Some(encryption);
     }
 
     /// `from=<...> to=<...> proto=... helo=<...>` for reject logs.
