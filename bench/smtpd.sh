@@ -24,11 +24,13 @@
 #    private memory (Private_Clean + Private_Dirty of smaps_rollup) of one
 #    such process, the least another session costs.
 # The machine is shared and noisy, so only the ratios of one run mean
-# anything. On ext4, creating files is slow for a few minutes after many
-# files were deleted nearby (the inode allocator skips recently deleted
-# inodes); both servers suffer it alike, but let a few minutes pass
-# between runs of this script, which deletes its files when it ends. Needs root (Postfix's master) and a release build of ours,
-# which this script makes.
+# anything. On ext4 without a journal (this kind of VM), creating a file
+# is slow for one to five minutes after many files were deleted nearby:
+# the inode allocator reads past every inode deleted in that time. Both
+# servers pay it per message, and it can take half of our server's CPU,
+# so let five minutes pass after a test run or a run of this script
+# (which deletes its files when it ends). Needs root (Postfix's master)
+# and a release build of ours, which this script makes.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
