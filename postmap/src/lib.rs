@@ -20,6 +20,7 @@
 pub mod aliases;
 pub mod cidr;
 pub mod cli;
+pub mod header_token;
 pub mod indexed;
 pub mod maps;
 mod pattern;

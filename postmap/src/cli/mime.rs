@@ -4,6 +4,8 @@
 //! Only what decides where headers start is kept: Postfix's encoding
 //! checks report nothing to postmap.
 
+use crate::header_token::{RFC2045_TSPECIALS, Token, Tokenizer};
+
 /// Content types that change the parse (mime_state.c `MIME_CTYPE_*`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Ctype {
@@ -23,129 +25,12 @@ pub(crate) enum Stype {
     ExternalBody,
 }
 
-/// One token of a header value (header_token.c).
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Tok {
-    Token(Vec<u8>),
-    QString(Vec<u8>),
-    /// A special or control character.
-    Special(u8),
-}
-
-impl Tok {
-    fn is_word(&self, word: &str) -> bool {
-        matches!(self, Tok::Token(t) if t.eq_ignore_ascii_case(word.as_bytes()))
-    }
-
-    fn value(&self) -> Vec<u8> {
-        match self {
-            Tok::Token(t) | Tok::QString(t) => t.clone(),
-            Tok::Special(c) => vec![*c],
-        }
-    }
-}
-
-/// RFC 2045 `tspecials`.
-const TSPECIALS: &[u8] = b"()<>@,;:\\\"/[]?=";
-/// Tokens kept per item, as Postfix keeps.
+/// Tokens kept per `;`-separated item, as Postfix keeps.
 const MAX_TOKENS: usize = 3;
 
-fn is_lwsp(c: u8) -> bool {
-    matches!(c, b' ' | b'\t' | b'\n' | b'\r')
-}
-
-fn is_special(c: u8) -> bool {
-    TSPECIALS.contains(&c) || c.is_ascii_control()
-}
-
-/// Skip a comment whose `(` is just before `pos`; returns the position
-/// after it.
-fn skip_comment(s: &[u8], mut pos: usize) -> usize {
-    let mut level = 1;
-    while let Some(&c) = s.get(pos) {
-        pos += 1;
-        match c {
-            b'(' => level += 1,
-            b')' => {
-                level -= 1;
-                if level == 0 {
-                    break;
-                }
-            }
-            b'\\' if pos < s.len() => pos += 1,
-            b'\\' => break,
-            _ => {}
-        }
-    }
-    pos
-}
-
-/// A quoted string whose `"` is just before `pos`: its text (newlines
-/// unfolded) and the position after it.
-fn quoted(s: &[u8], mut pos: usize) -> (Vec<u8>, usize) {
-    let mut text = Vec::new();
-    while let Some(&c) = s.get(pos) {
-        pos += 1;
-        match c {
-            b'"' => break,
-            b'\n' => {
-                while text.last().is_some_and(|&c| is_lwsp(c)) {
-                    text.pop();
-                }
-            }
-            b'\\' => match s.get(pos) {
-                Some(&next) => {
-                    pos += 1;
-                    text.push(next);
-                }
-                None => break,
-            },
-            c => text.push(c),
-        }
-    }
-    (text, pos)
-}
-
-/// Postfix `header_token(..., ';')`: the tokens of the next `;`-separated
-/// item of `s` from `*pos` (the first three kept), or None when nothing
-/// is left.
-fn next_item(s: &[u8], pos: &mut usize) -> Option<Vec<Tok>> {
-    let mut tokens = Vec::new();
-    let mut ended_at_terminator = false;
-    while let Some(&c) = s.get(*pos) {
-        *pos += 1;
-        let token = match c {
-            c if is_lwsp(c) => continue,
-            b';' => {
-                ended_at_terminator = true;
-                break;
-            }
-            b'(' => {
-                *pos = skip_comment(s, *pos);
-                continue;
-            }
-            b'"' => {
-                let (text, next) = quoted(s, *pos);
-                *pos = next;
-                Tok::QString(text)
-            }
-            c if is_special(c) => Tok::Special(c),
-            _ => {
-                let start = *pos - 1;
-                while s.get(*pos).is_some_and(|&c| !is_lwsp(c) && !is_special(c)) {
-                    *pos += 1;
-                }
-                Tok::Token(s[start..*pos].to_vec())
-            }
-        };
-        if tokens.len() < MAX_TOKENS {
-            tokens.push(token);
-        }
-    }
-    if tokens.is_empty() && !ended_at_terminator {
-        return None;
-    }
-    Some(tokens)
+/// Postfix `header_token(..., ';')`: the tokens of the next item.
+fn next_item(tokens: &mut Tokenizer<'_>) -> Option<Vec<Token>> {
+    tokens.next_group(MAX_TOKENS, Some(b';'))
 }
 
 /// A multipart boundary and the content type its parts default to.
@@ -196,20 +81,21 @@ impl Mime {
     }
 
     fn content_type(&mut self, value: &[u8]) {
-        let mut pos = 0;
-        let Some(toks) = next_item(value, &mut pos).filter(|t| !t.is_empty()) else {
+        let mut items = Tokenizer::new(value, RFC2045_TSPECIALS);
+        let Some(toks) = next_item(&mut items).filter(|t| !t.is_empty()) else {
             return;
         };
-        let subtype =
-            |word: &str| toks.len() >= 3 && toks[1] == Tok::Special(b'/') && toks[2].is_word(word);
-        if toks[0].is_word("text") {
+        let subtype = |word: &str| {
+            toks.len() >= 3 && toks[1] == Token::Special(b'/') && toks[2].is_atom(word)
+        };
+        if toks[0].is_atom("text") {
             self.ctype = Ctype::Text;
             self.stype = if subtype("plain") {
                 Stype::Plain
             } else {
                 Stype::Other
             };
-        } else if toks[0].is_word("message") {
+        } else if toks[0].is_atom("message") {
             self.ctype = Ctype::Message;
             self.stype = [
                 ("rfc822", Stype::Rfc822),
@@ -219,7 +105,7 @@ impl Mime {
             .into_iter()
             .find(|(word, _)| subtype(word))
             .map_or(Stype::Other, |(_, stype)| stype);
-        } else if toks[0].is_word("multipart") {
+        } else if toks[0].is_atom("multipart") {
             self.ctype = Ctype::Multipart;
             let default = if subtype("digest") {
                 (Ctype::Message, Stype::Rfc822)
@@ -227,12 +113,12 @@ impl Mime {
                 (Ctype::Text, Stype::Plain)
             };
             // Every boundary parameter counts, as in Postfix.
-            while let Some(param) = next_item(value, &mut pos) {
+            while let Some(param) = next_item(&mut items) {
                 if param.len() >= 3
-                    && param[0].is_word("boundary")
-                    && param[1] == Tok::Special(b'=')
+                    && param[0].is_atom("boundary")
+                    && param[1] == Token::Special(b'=')
                 {
-                    self.push(default, param[2].value());
+                    self.push(default, param[2].value().to_vec());
                 }
             }
         } else {
@@ -272,33 +158,6 @@ impl Mime {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn items(s: &str) -> Vec<Vec<Tok>> {
-        let mut pos = 0;
-        std::iter::from_fn(|| next_item(s.as_bytes(), &mut pos)).collect()
-    }
-
-    fn tok(s: &str) -> Tok {
-        Tok::Token(s.as_bytes().to_vec())
-    }
-
-    #[test]
-    fn header_token_splits_items_and_keeps_three() {
-        assert_eq!(
-            items(" multipart/mixed (c) ; boundary=\"a b\\\"c\";x=y z w;;"),
-            [
-                vec![tok("multipart"), Tok::Special(b'/'), tok("mixed")],
-                vec![
-                    tok("boundary"),
-                    Tok::Special(b'='),
-                    Tok::QString(b"a b\"c".to_vec())
-                ],
-                vec![tok("x"), Tok::Special(b'='), tok("y")],
-                vec![],
-            ]
-        );
-        assert_eq!(items("   "), Vec::<Vec<Tok>>::new());
-    }
 
     #[test]
     fn content_types_are_classified() {

@@ -3,7 +3,7 @@
 //! with its domain (RFC 2045 §6), parsed the way Postfix `mime_state`
 //! reads `Content-Type` and `Content-Transfer-Encoding` headers.
 
-use super::token::{RFC822_SPECIALS, RFC2045_TSPECIALS, Token, Tokenizer};
+use postmap::header_token::{RFC822_SPECIALS, RFC2045_TSPECIALS, Token, Tokenizer};
 
 /// Tokens kept per `Content-Type` parameter group, as Postfix.
 const MAX_TOKENS: usize = 3;

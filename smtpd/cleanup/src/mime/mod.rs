@@ -15,7 +15,6 @@
 mod content;
 mod downgrade;
 pub mod header;
-mod token;
 mod walker;
 
 pub use content::Encoding;

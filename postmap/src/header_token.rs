@@ -1,15 +1,17 @@
 //! Splitting a header value into RFC 822 tokens (Postfix `header_token`):
 //! atoms, quoted strings, and special or control characters, with linear
-//! white space and (nested) comments skipped. The MIME walker uses it for
-//! `Content-Type` parameters and `Content-Transfer-Encoding`.
+//! white space and (nested) comments skipped. Cleanup's MIME walker uses
+//! it for `Content-Type` parameters and `Content-Transfer-Encoding`, and
+//! `postmap -m` for `Content-Type`; it lives here, the lowest crate both
+//! use.
 
 /// RFC 822 specials, for `Content-Transfer-Encoding`.
-pub(crate) const RFC822_SPECIALS: &[u8] = b"()<>@,;:\\\".[]";
+pub const RFC822_SPECIALS: &[u8] = b"()<>@,;:\\\".[]";
 /// RFC 2045 tspecials, for `Content-Type`.
-pub(crate) const RFC2045_TSPECIALS: &[u8] = b"()<>@,;:\\\"/[]?=";
+pub const RFC2045_TSPECIALS: &[u8] = b"()<>@,;:\\\"/[]?=";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Token {
+pub enum Token {
     /// A run of characters that are not white space, control or special.
     Atom(Vec<u8>),
     /// The content of a quoted string, unquoted and unfolded.
@@ -21,12 +23,12 @@ pub(crate) enum Token {
 impl Token {
     /// Whether this is the atom `word`, compared case-insensitively (a
     /// quoted string never matches, as in Postfix).
-    pub(crate) fn is_atom(&self, word: &str) -> bool {
+    pub fn is_atom(&self, word: &str) -> bool {
         matches!(self, Token::Atom(value) if value.eq_ignore_ascii_case(word.as_bytes()))
     }
 
     /// The text of any token; a special is its character.
-    pub(crate) fn value(&self) -> &[u8] {
+    pub fn value(&self) -> &[u8] {
         match self {
             Token::Atom(value) | Token::Quoted(value) => value,
             Token::Special(c) => std::slice::from_ref(c),
@@ -40,14 +42,14 @@ fn is_lwsp(c: u8) -> bool {
 
 /// A header value being tokenized, group by group.
 #[derive(Debug)]
-pub(crate) struct Tokenizer<'a> {
+pub struct Tokenizer<'a> {
     rest: &'a [u8],
     specials: &'static [u8],
 }
 
 impl<'a> Tokenizer<'a> {
     /// Tokenize `value`. Like Postfix's C strings, it ends at a NUL byte.
-    pub(crate) fn new(value: &'a [u8], specials: &'static [u8]) -> Tokenizer<'a> {
+    pub fn new(value: &'a [u8], specials: &'static [u8]) -> Tokenizer<'a> {
         let end = memchr::memchr(0, value).unwrap_or(value.len());
         Tokenizer {
             rest: &value[..end],
@@ -63,7 +65,7 @@ impl<'a> Tokenizer<'a> {
     /// group ends after it (it is not returned) and tokens past `max` are
     /// skipped; without one the group ends at `max` tokens. `None` when
     /// the input ran out before any token was stored.
-    pub(crate) fn next_group(&mut self, max: usize, terminator: Option<u8>) -> Option<Vec<Token>> {
+    pub fn next_group(&mut self, max: usize, terminator: Option<u8>) -> Option<Vec<Token>> {
         let input = self.rest;
         let mut tokens = Vec::new();
         let mut i = 0;
