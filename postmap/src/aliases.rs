@@ -60,35 +60,6 @@ fn collect(s: &[u8], mut i: usize, stop: impl Fn(u8) -> bool) -> (Vec<u8>, usize
     (text, i)
 }
 
-/// A comment, nesting allowed, kept with its parentheses and escapes.
-fn comment(s: &[u8], mut i: usize) -> (Vec<u8>, usize) {
-    let mut text = vec![b'('];
-    let mut level = 1;
-    while i < s.len() {
-        let c = s[i];
-        text.push(c);
-        i += 1;
-        match c {
-            b'(' => level += 1,
-            b')' => {
-                level -= 1;
-                if level == 0 {
-                    break;
-                }
-            }
-            b'\\' => match s.get(i) {
-                Some(&next) => {
-                    text.push(next);
-                    i += 1;
-                }
-                None => break,
-            },
-            _ => {}
-        }
-    }
-    (text, i)
-}
-
 /// tok822_scan: a flat token list.
 fn scan(s: &[u8]) -> Vec<Token> {
     let mut tokens = Vec::new();
@@ -99,8 +70,10 @@ fn scan(s: &[u8]) -> Vec<Token> {
         let token = if is_lwsp(c) {
             continue;
         } else if c == b'(' {
-            let (text, next) = comment(s, i);
-            i = next;
+            // Kept with its parentheses and escapes.
+            let end = crate::header_token::skip_comment(s, i);
+            let text = s[i - 1..end].to_vec();
+            i = end;
             Token::Comment(text)
         } else if c == b'[' || c == b'"' {
             let close = if c == b'[' { b']' } else { b'"' };

@@ -117,7 +117,7 @@ impl<'a> Tokenizer<'a> {
 
 /// Skip a comment whose `(` is before `i`; comments nest, and a backslash
 /// quotes the next character. Returns the index after the closing `)`.
-fn skip_comment(input: &[u8], mut i: usize) -> usize {
+pub fn skip_comment(input: &[u8], mut i: usize) -> usize {
     let mut level = 1;
     while i < input.len() {
         let c = input[i];
