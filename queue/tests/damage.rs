@@ -11,7 +11,7 @@ use std::os::unix::fs::PermissionsExt;
 use queue::reader::{self, ContentRecord};
 use queue::{Corruption, Error, QueueFile, QueueId, QueueName, RecordType};
 
-use support::{at, spool};
+use support::{at, spool, version_1};
 
 /// xorshift64*: small, deterministic, good enough to pick bytes.
 struct Rng(u64);
@@ -62,14 +62,45 @@ fn every_truncation_is_rejected() {
 
 #[test]
 fn every_single_bit_flip_is_rejected() {
-    let bytes = sample_bytes();
-    for i in 0..bytes.len() {
-        for bit in 0..8 {
-            let mut damaged = bytes.clone();
-            damaged[i] ^= 1 << bit;
-            let result = QueueFile::parse(damaged);
-            assert!(result.is_err(), "accepted a flip of bit {bit} at {i}");
+    let current = sample_bytes();
+    for bytes in [version_1(&current), current] {
+        for i in 0..bytes.len() {
+            for bit in 0..8 {
+                let mut damaged = bytes.clone();
+                damaged[i] ^= 1 << bit;
+                let result = QueueFile::parse(damaged);
+                assert!(result.is_err(), "accepted a flip of bit {bit} at {i}");
+            }
         }
+    }
+}
+
+#[test]
+fn a_version_1_file_with_a_wrong_checksum_is_rejected() {
+    let current = sample_bytes();
+    let mut v1 = version_1(&current);
+    assert!(QueueFile::parse(v1.clone()).is_ok());
+    let last = v1.len() - 1;
+    v1[last] ^= 1;
+    assert_eq!(QueueFile::parse(v1).map(|_| ()), Err(Corruption::Checksum));
+    // Each version's checksum is checked with its own hash.
+    let mut relabeled = current;
+    relabeled[10] = 1;
+    assert_eq!(
+        QueueFile::parse(relabeled).map(|_| ()),
+        Err(Corruption::Checksum)
+    );
+}
+
+#[test]
+fn unknown_versions_are_refused() {
+    for version in [0, 3, 0x0102] {
+        let mut bytes = sample_bytes();
+        bytes[9..11].copy_from_slice(&u16::to_be_bytes(version));
+        assert_eq!(
+            QueueFile::parse(bytes).map(|_| ()),
+            Err(Corruption::Version(version))
+        );
     }
 }
 

@@ -15,7 +15,7 @@ use queue::envelope::attr;
 use queue::reader::QueueFile;
 use queue::{Notify, Recipient, writer};
 
-use support::{Spool, at, spool};
+use support::{Spool, at, spool, version_1};
 
 const POSTCAT: &str = env!("CARGO_BIN_EXE_postcat");
 /// The fixtures' TZ=America/New_York as a rule, so no zoneinfo is needed.
@@ -278,17 +278,49 @@ fn other_versions_and_verbose_output() {
     let out = postcat(&s, &["-v", "-e", "test-queue-file"], None);
     let stdout = text(&out.stdout);
     let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines[1], "queue_file_version: 1");
+    assert_eq!(lines[1], "queue_file_version: 2");
 
     let mut bytes = fs::read(&path).expect("read");
-    bytes[10] = 2;
+    bytes[10] = 3;
     fs::write(&path, &bytes).expect("write");
     let out = postcat(&s, &["test-queue-file"], None);
     assert_eq!(
         text(&out.stderr),
-        "postcat: warning: test-queue-file: unsupported queue file version 2\n"
+        "postcat: warning: test-queue-file: unsupported queue file version 3\n"
     );
     assert!(out.stdout.is_empty() && out.status.success());
+}
+
+#[test]
+fn version_1_files_are_printed_and_checked() {
+    let s = spool();
+    let q = fixture_equivalent(&s);
+    let path = s.tmp.path().join("test-queue-file");
+    let current = postcat(&s, &["-v", "test-queue-file"], None);
+    let v1 = version_1(&fs::read(&path).expect("read"));
+    fs::write(&path, &v1).expect("write");
+
+    let out = postcat(&s, &["test-queue-file"], None);
+    assert_eq!(text(&out.stderr), "");
+    assert_eq!(text(&out.stdout), expected("default_test.ref", &q));
+    assert!(out.status.success());
+    let out = postcat(&s, &["-v", "test-queue-file"], None);
+    assert_eq!(text(&out.stderr), "");
+    assert_eq!(
+        text(&out.stdout),
+        text(&current.stdout).replace("queue_file_version: 2", "queue_file_version: 1")
+    );
+
+    let mut damaged = v1;
+    let last = damaged.len() - 1;
+    damaged[last] ^= 1;
+    fs::write(&path, &damaged).expect("write");
+    let out = postcat(&s, &["test-queue-file"], None);
+    assert_eq!(
+        text(&out.stderr),
+        "postcat: warning: test-queue-file: checksum mismatch\n"
+    );
+    assert!(out.status.success());
 }
 
 #[test]

@@ -11,7 +11,7 @@ use queue::reader::{ContentRecord, Extracted};
 use queue::record::MAX_PAYLOAD;
 use queue::{Notify, QueueFile, QueueName, Recipient, writer};
 
-use support::{at, spool};
+use support::{at, spool, version_1};
 
 fn message(q: &QueueFile, eol: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
@@ -25,7 +25,7 @@ fn envelope_content_and_extracted_come_back() {
     let c = s.sample();
     let q = QueueFile::read(s.incoming(&c)).expect("valid");
     assert_eq!(q.id(), Some(c.id.clone()));
-    assert_eq!(q.version, 1);
+    assert_eq!(q.version, 2);
     let env = &q.envelope;
     assert_eq!(env.arrival, at(1_700_000_000, 123_456));
     assert_eq!(env.sender, "alice@example.org");
@@ -228,4 +228,30 @@ fn files_move_between_queues_by_rename() {
     fs::rename(s.incoming(&c), &active).expect("rename");
     let q = QueueFile::read(&active).expect("valid");
     assert_eq!(q.id(), Some(c.id));
+}
+
+#[test]
+fn version_1_files_are_still_read() {
+    let s = spool();
+    let c = s.sample();
+    let path = s.incoming(&c);
+    let current = QueueFile::read(&path).expect("valid");
+    fs::write(&path, version_1(&fs::read(&path).expect("read"))).expect("write");
+    let old = QueueFile::read(&path).expect("valid version 1");
+    assert_eq!((old.version, current.version), (1, 2));
+    assert_eq!(old.envelope, current.envelope);
+    assert_eq!(old.recipients, current.recipients);
+    assert_eq!(old.extracted, current.extracted);
+    assert_eq!(old.content_range(), current.content_range());
+    assert_eq!(message(&old, b"\n"), message(&current, b"\n"));
+
+    // The done flip leaves a version 1 file valid.
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&path)
+        .expect("open");
+    writer::mark_done(&file, &path, old.recipients[0].offset).expect("done");
+    let done = QueueFile::read(&path).expect("still valid");
+    assert!(done.recipients[0].done);
 }

@@ -80,7 +80,7 @@ pub(super) fn scan<R: Read>(input: R) -> Result<Scanned, ReadError> {
         if rec.kind == RecordType::End && scan.stage == Stage::Extracted {
             let sum = <[u8; record::END_LEN]>::try_from(rec.payload)
                 .map_err(|_| malformed(&rec, "wrong length"))?;
-            if u64::from_be_bytes(sum) != rec.checksum_before {
+            if Some(u64::from_be_bytes(sum)) != rec.checksum_before {
                 return Err(Corruption::Checksum.into());
             }
             let end = reader.offset();
@@ -185,7 +185,7 @@ impl Scan {
         let version = <[u8; 2]>::try_from(version)
             .map(u16::from_be_bytes)
             .map_err(|_| malformed(rec, "wrong length"))?;
-        if version != record::VERSION {
+        if !record::READ_VERSIONS.contains(&version) {
             return Err(Corruption::Version(version));
         }
         self.version = version;

@@ -107,7 +107,7 @@ impl Writer {
             committer: committer.clone(),
             section: Section::Envelope,
             offset: 0,
-            checksum: Checksum::default(),
+            checksum: Checksum::for_version(record::VERSION),
             size: Size::default(),
             has_sender: false,
             attributes: Vec::new(),
@@ -154,7 +154,7 @@ impl Writer {
         if payload.len() > MAX_PAYLOAD {
             return Err(self.value(kind.name(), "too long"));
         }
-        let out = self.out.as_mut().ok_or(Error::Sequence {
+        let out = self.out.as_mut().ok_or_else(|| Error::Sequence {
             id: self.id.clone(),
             detail: "file already closed",
         })?;

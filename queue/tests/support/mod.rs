@@ -1,11 +1,13 @@
 //! Helpers shared by the integration tests: a scratch queue directory,
-//! and a typical message written through the public API.
+//! a typical message written through the public API, and the same file
+//! in format version 1.
 #![allow(dead_code, unreachable_pub)]
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use queue::envelope::attr;
+use queue::record::{self, Checksum, RecordType};
 use queue::{Committed, Committer, Notify, QueueDirs, QueueName, Recipient, Writer};
 
 /// A queue directory tree in a temporary directory.
@@ -80,4 +82,23 @@ impl Spool {
             .expect("bcc");
         w.finish().expect("finish")
     }
+}
+
+/// A current queue file rewritten in format version 1: the same records,
+/// with version 1 in the version record and a version 1 (FNV-1a) end
+/// record, as the previous release wrote them.
+pub fn version_1(current: &[u8]) -> Vec<u8> {
+    let mut reader = record::Reader::new(current);
+    let mut out = Vec::new();
+    let mut sum = Checksum::for_version(1);
+    while let Some(rec) = reader.next_record().expect("a valid file") {
+        let payload = match rec.kind {
+            RecordType::Version => b"MTAQ\0\x01".to_vec(),
+            RecordType::End => sum.value().to_be_bytes().to_vec(),
+            _ => rec.payload.to_vec(),
+        };
+        sum.add(rec.kind, &payload);
+        record::write(&mut out, rec.kind, &payload).expect("write");
+    }
+    out
 }

@@ -36,7 +36,7 @@ use crate::tls::Tls;
 /// Read size for commands; the buffer grows past it only for long lines.
 const COMMAND_READ: usize = 1024;
 /// Read size inside DATA and BDAT.
-const CONTENT_READ: usize = 16 * 1024;
+const CONTENT_READ: usize = 64 * 1024;
 
 /// Why a session ended.
 #[derive(Debug)]

@@ -78,26 +78,25 @@ impl<'a, W: Write> Printer<'a, W> {
         self.start = start;
         let mut reader = record::Reader::starting_at(input, start);
         if start == 0 {
-            match reader.next_record() {
+            let version = match reader.next_record() {
                 Ok(None) => return Ok(()),
                 Ok(Some(rec)) if is_version(&rec) => {
                     let version = rec
                         .payload
                         .get(4..)
                         .and_then(|v| <[u8; 2]>::try_from(v).ok());
-                    let version = version.map_or(0, u16::from_be_bytes);
-                    if version != record::VERSION {
-                        let text =
-                            format!("{}: unsupported queue file version {version}", self.name);
-                        self.warn(text)?;
-                        return Ok(());
-                    }
+                    version.map_or(0, u16::from_be_bytes)
                 }
                 Ok(Some(_)) | Err(ReadError::Corrupt(_)) => {
                     self.warn(format!("{}: input is not a valid queue file", self.name))?;
                     return Ok(());
                 }
                 Err(ReadError::Io(e)) => return Err(self.read_error(e)),
+            };
+            if !record::READ_VERSIONS.contains(&version) {
+                let text = format!("{}: unsupported queue file version {version}", self.name);
+                self.warn(text)?;
+                return Ok(());
             }
             if self.flags.envelope {
                 // Without -o/-d prefixes, as in Postfix.
@@ -105,12 +104,7 @@ impl<'a, W: Write> Printer<'a, W> {
             }
             if self.flags.envelope && self.flags.verbose > 0 {
                 self.prefix(0, RecordType::Version)?;
-                writeln!(
-                    self.out,
-                    "{}: {}",
-                    RecordType::Version.name(),
-                    record::VERSION
-                )?;
+                writeln!(self.out, "{}: {version}", RecordType::Version.name())?;
             }
         }
         loop {
@@ -195,7 +189,7 @@ impl<'a, W: Write> Printer<'a, W> {
         let sum = <[u8; record::END_LEN]>::try_from(rec.payload)
             .ok()
             .map(u64::from_be_bytes);
-        if self.start == 0 && sum != Some(rec.checksum_before) {
+        if self.start == 0 && sum != rec.checksum_before {
             self.warn(format!("{}: {}", self.name, Corruption::Checksum))?;
         }
         if self.flags.envelope {

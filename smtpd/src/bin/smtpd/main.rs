@@ -435,7 +435,13 @@ fn start(listener: std::io::Result<std::net::TcpListener>) -> anyhow::Result<()>
         .enable_all()
         .build()
         .context("tokio runtime")?;
-    runtime.block_on(serve(listener, settings, cleanup, tls))
+    // The accept loop runs on a worker, so each session task starts in
+    // that worker's own queue instead of waking a worker from outside.
+    runtime.block_on(async {
+        tokio::spawn(serve(listener, settings, cleanup, tls))
+            .await
+            .context("accept loop")?
+    })
 }
 
 /// The DNS resolver of the restrictions and client names: the servers of
