@@ -395,7 +395,11 @@ impl<B: Backend> Conn<B> {
         if !matches!(stop, Stop::Lost) {
             // A client that is gone cannot be told; that is all.
             let _ = self.flush(stream).await;
-            let _ = tokio::time::timeout(Duration::from_secs(1), stream.shutdown()).await;
+            // TLS says goodbye (close_notify); a plain connection's FIN
+            // goes out when it is closed, without a system call of its own.
+            if let Stream::Tls(_) = stream {
+                let _ = tokio::time::timeout(Duration::from_secs(1), stream.shutdown()).await;
+            }
         }
         self.log_stop(stop);
     }

@@ -29,13 +29,15 @@ pub(super) fn state_for(client: &Client) -> restrictions::State {
 /// time, in Postfix's shape (`pid.seconds.microseconds.sequence`, hex).
 fn new_instance() -> String {
     static SEQUENCE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    // A system call each time otherwise, and this runs for every MAIL.
+    static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     let seq = SEQUENCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     format!(
         "{:x}.{:x}.{:x}.{seq:x}",
-        std::process::id(),
+        PID.get_or_init(std::process::id),
         now.as_secs(),
         now.subsec_micros()
     )
