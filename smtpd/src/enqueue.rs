@@ -6,8 +6,8 @@
 //! recipients and content lines (buffered writes to the page cache) are
 //! done in place: a hand-off to a blocking thread would cost more than
 //! they do. Finishing waits, without a thread of its own, for the queue's
-//! commit thread to fsync the file together with other sessions' files
-//! (`queue::writer::commit`).
+//! committer threads to sync the file and its directory, the directory
+//! once for many sessions' files (`queue::writer::commit`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};

@@ -1,17 +1,18 @@
-//! Durable enqueue: a queue file is written under a temporary name in
-//! `incoming/`, completed with an end record, its size record patched in
-//! place, fdatasync'ed, renamed to `incoming/ID`, and `incoming/` is
-//! fsync'ed (shared by concurrent commits through a [`Committer`]). Only
-//! then may smtpd answer 250 (DESIGN.md, "The queue").
+//! Durable enqueue: a queue file is written without a name (or under a
+//! temporary one) in `incoming/`, completed with an end record, its size
+//! record patched in place, linked or renamed to `incoming/ID`, and then
+//! fdatasync'ed while `incoming/` is fsync'ed (shared by concurrent
+//! commits through a [`Committer`]). Only then may smtpd answer 250
+//! (DESIGN.md, "The queue"; docs/queue-format.md says why the link
+//! comes before the fdatasync).
 //!
 //! Records go through a 64 KiB buffer: no system call per line, and
 //! nothing that waits for the disk until the end. The durable part (the
-//! fsyncs and the link) runs on the [`Committer`]'s thread, batched with
+//! fsyncs and the link) runs on the [`Committer`]'s threads, grouped with
 //! the other sessions' files: [`Writer::commit`] returns a [`Pending`]
 //! to `.await`; [`Writer::finish`] is the same for blocking callers.
 
 mod commit;
-mod datasync;
 mod done;
 mod pending;
 mod staging;
@@ -57,7 +58,7 @@ enum Section {
 #[derive(Debug)]
 pub struct Writer {
     out: Option<BufWriter<File>>,
-    /// `None` once the commit thread has the file.
+    /// `None` once the committer has the file.
     staging: Option<Staging>,
     /// The staging file in messages: its temporary name, or `incoming/`.
     temp: PathBuf,
@@ -341,10 +342,11 @@ impl Writer {
         self.extracted_once(2, RecordType::Redirect, "redirect", addr)
     }
 
-    /// Commit: end record, size record patched, then on the commit
-    /// thread fdatasync, link or rename to `incoming/ID`, directory
-    /// fsync. When the [`Pending`] says `Ok` the message is safe from a
-    /// crash or power loss; on error there is no queue file.
+    /// Commit: end record, size record patched, then on the committer's
+    /// threads link or rename to `incoming/ID`, and fdatasync the file
+    /// while the directory is fsynced. When the [`Pending`] says `Ok` the
+    /// message is safe from a crash or power loss; on error there is no
+    /// queue file.
     pub fn commit(mut self) -> Pending {
         match self.complete() {
             Ok(job) => self.committer.submit(job),
@@ -400,7 +402,6 @@ impl Writer {
             staging: self.staging.take(),
             dir: self.incoming.clone(),
             path: self.incoming.join(self.id.as_str()),
-            temp: self.temp.clone(),
             committed: Committed {
                 id: self.id.clone(),
                 size: self.size.content_size,
