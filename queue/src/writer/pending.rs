@@ -57,7 +57,7 @@ impl Slot {
     }
 }
 
-/// The outcome of a commit, once the commit thread has it: `.await` it,
+/// The outcome of a commit, once the committer has it: `.await` it,
 /// or [`Pending::wait`] on a thread that may block.
 #[derive(Debug)]
 pub struct Pending {
@@ -72,7 +72,7 @@ impl Pending {
         }
     }
 
-    /// A commit that failed before it reached the commit thread.
+    /// A commit that failed before it reached the committer.
     pub(super) fn failed(error: Error) -> Pending {
         let slot = Arc::new(Slot::default());
         slot.complete(Err(error));

@@ -211,7 +211,7 @@ impl Message {
 
     /// [`Message::finish`] for async callers: the checks and the last
     /// writes happen now (no waiting for the disk); the future waits for
-    /// the queue's commit thread, which fsyncs.
+    /// the queue's committer, which fsyncs.
     pub fn commit(self) -> impl Future<Output = Result<Outcome, Error>> + Send + 'static {
         let decision = self.decide();
         async move {
