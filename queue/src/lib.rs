@@ -17,6 +17,7 @@
 //! The `postcat` binary prints queue files.
 #![forbid(unsafe_code)]
 
+mod checksum;
 pub mod dir;
 pub mod envelope;
 pub mod error;
