@@ -15,9 +15,12 @@
 #    ours fsyncs the file and the incoming/ directory before the 250. The
 #    Postfix instance (scripts/real-postfix) holds every message, so neither
 #    side delivers anything. Figures are messages per second, wall clock,
-#    the best of RUNS (the two servers take turns), and the whole
-#    machine's CPU time per message in that run (smtp-source included:
-#    client and server share the two cores).
+#    the best of RUNS (the two servers take turns), and CPU time per
+#    message in that run: the whole machine's, and the server's (the
+#    machine's less smtp-source's own user and system time, which holds
+#    the kernel's TCP work on its side). Client and server share the
+#    cores, so the client's share caps the ratio of the rates; the ratio
+#    of server CPU per message is the servers' own cost.
 # 2. idle sessions: IDLE connections that have read the banner and then
 #    wait. Ours: growth of the one smtpd process's resident memory, per
 #    session. Postfix: one smtpd process per session; the figure is the
@@ -77,20 +80,27 @@ for _ in $(seq 100); do grep -q ': ready' "$work/ours/log" && break; sleep 0.1; 
 grep -q ': ready' "$work/ours/log" || { cat "$work/ours/log" >&2; exit 1; }
 
 busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
-rate() { # port sessions count size -> "msgs/s cpu-ms-per-msg"
-    local start end busy
+seconds() { # "1m2.5s" (bash's times) -> 62.5
+    awk -v t="$1" 'BEGIN { split(t, p, "m"); sub("s", "", p[2]); print p[1] * 60 + p[2] }'
+}
+rate() { # port sessions count size -> "msgs/s machine-cpu-ms-per-msg server-cpu-ms-per-msg"
+    local start end busy client user sys
     busy=$(busy_ticks)
     start=$(date +%s.%N)
-    smtp-source -s "$2" -m "$3" -l "$4" -f bench@example.com -t rcpt@example.net "127.0.0.1:$1"
+    # times: the CPU time of this subshell's children, i.e. smtp-source's.
+    client=$(smtp-source -s "$2" -m "$3" -l "$4" -f bench@example.com -t rcpt@example.net "127.0.0.1:$1" >&2; times)
     end=$(date +%s.%N)
+    read -r user sys <<< "${client##*$'\n'}"
     awk -v n="$3" -v a="$start" -v b="$end" -v t0="$busy" -v t1="$(busy_ticks)" -v hz="$(getconf CLK_TCK)" \
-        'BEGIN { printf "%f %f\n", n / (b - a), (t1 - t0) * 1000 / hz / n }'
+        -v c="$(seconds "$user")" -v s="$(seconds "$sys")" \
+        'BEGIN { m = (t1 - t0) / hz; printf "%f %f %f\n", n / (b - a), m * 1000 / n, (m - c - s) * 1000 / n }'
 }
 max_of() { # "rate cpu" lines -> the line with the best rate
     sort -n -r | head -1
 }
 
-printf '%-8s %-9s %12s %12s %7s   %s\n' size sessions postfix/s ours/s ratio 'CPU ms/msg postfix ours'
+printf '%-8s %-9s %10s %8s %6s   %-21s %s\n' size sessions postfix/s ours/s ratio \
+    'machine ms/msg P ours' 'server ms/msg P ours ratio'
 for size in ${SIZES:-4096 102400}; do
     count=$messages
     [[ $size -gt 4096 ]] && count=$((messages / 5))
@@ -100,10 +110,11 @@ for size in ${SIZES:-4096 102400}; do
             theirs+=("$(rate "$real_port" "$sessions" "$count" "$size")")
             ours+=("$(rate "$our_port" "$sessions" "$count" "$size")")
         done
-        read -r p pc < <(printf '%s\n' "${theirs[@]}" | max_of)
-        read -r o oc < <(printf '%s\n' "${ours[@]}" | max_of)
-        printf '%-8s %-9s %12.0f %12.0f %6.1fx   %6.2f %6.2f\n' "$size" "$sessions" "$p" "$o" \
-            "$(awk -v o="$o" -v p="$p" 'BEGIN { print o / p }')" "$pc" "$oc"
+        read -r p pc ps < <(printf '%s\n' "${theirs[@]}" | max_of)
+        read -r o oc os < <(printf '%s\n' "${ours[@]}" | max_of)
+        printf '%-8s %-9s %10.0f %8.0f %5.1fx   %10.2f %6.2f   %13.2f %6.2f %4.1fx\n' "$size" "$sessions" "$p" "$o" \
+            "$(awk -v o="$o" -v p="$p" 'BEGIN { print o / p }')" "$pc" "$oc" "$ps" "$os" \
+            "$(awk -v o="$os" -v p="$ps" 'BEGIN { print p / o }')"
     done
 done
 
