@@ -484,6 +484,37 @@ mod tests {
     }
 
     #[test]
+    fn files_linked_since_the_last_round_share_one_directory_fsync() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dirs = QueueDirs::new(tmp.path());
+        dirs.create_all().expect("dirs");
+        let committer = Committer::new();
+        let mut pending = Vec::new();
+        let mut linked = Vec::new();
+        for _ in 0..3 {
+            let job = writer(&dirs, &committer).complete().expect("complete");
+            pending.push(Pending::of(&job.slot));
+            let l = Arc::new(Linked::new(job.link().expect("link")));
+            l.synced(Ok(())); // the file's own sync
+            linked.push(l);
+        }
+        let shared = &committer.owner.shared;
+        {
+            let mut state = shared.lock();
+            state.linked = linked;
+            state.dir_thread = true;
+            // No commit thread: the directory thread ends after its rounds.
+            state.closed = true;
+        }
+        sync_dirs(shared);
+        assert_eq!(committer.sync_count(&dirs.dir(QueueName::Incoming)), 1);
+        for p in pending {
+            let committed = p.wait().expect("commit");
+            assert!(dirs.path(QueueName::Incoming, &committed.id).is_file());
+        }
+    }
+
+    #[test]
     fn many_concurrent_commits_share_directory_fsyncs() {
         let tmp = tempfile::tempdir().expect("tempdir");
         let dirs = QueueDirs::new(tmp.path());
